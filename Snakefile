@@ -1,0 +1,22 @@
+# Wat werkt voor wie: which re-integration programme works, for whom.
+# The whole pipeline on one screen; each stage lives in workflow/rules/<stage>.smk.
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, "workflow/schemas/config.schema.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/synthetic.smk"
+
+
+rule all:
+    """Default target: every result of the snapshot (and the synthetic data it needs)."""
+    input:
+        default_targets(),
+    default_target: True

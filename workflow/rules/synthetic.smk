@@ -1,0 +1,27 @@
+# The synthetic snapshot: real layout, published marginals, planted causal effect.
+# Upstream of nothing but the readers; real data replaces it through config data_dir.
+
+
+rule synthetic_data:
+    """Generate the synthetic snapshot (CBS files, municipal extracts, truth/) in resources/synthetic."""
+    input:
+        published="config/published.yaml",
+        conditions=config["chronic_conditions"],
+        code=sorted(str(p) for p in Path("scripts/wwvw/synthetic").glob("*.py")),
+    output:
+        files=[f for f in synthetic_outputs() if not f.endswith("summary.json")],
+        summary=f"{SYNTHETIC_DIR}/truth/summary.json",
+    params:
+        cohort=config["cohort"],
+        synthetic=config["synthetic"],
+        municipality=config["municipality"],
+    log:
+        "results/logs/synthetic_data.log",
+    benchmark:
+        "results/benchmarks/synthetic_data.tsv"
+    resources:
+        mem_mb=2000,
+    conda:
+        "../../envs/pipeline.yaml"
+    script:
+        "../../scripts/synthetic_data.py"
