@@ -19,4 +19,3 @@ rule all:
     """Default target: every result of the snapshot (and the synthetic data it needs)."""
     input:
         default_targets(),
-    default_target: True

@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 import yaml
-
 from wwvw import logs
 from wwvw.synthetic.generate import generate
+
 
 def run(out_dir, published_path, conditions_path, cohort, synthetic, municipality, log) -> dict:
     published = yaml.safe_load(Path(published_path).read_text())
@@ -30,6 +30,7 @@ def run(out_dir, published_path, conditions_path, cohort, synthetic, municipalit
     )
     return summary
 
+
 def main_snakemake(snakemake) -> None:
     log = logs.setup(snakemake.log[0])
     run(
@@ -42,6 +43,7 @@ def main_snakemake(snakemake) -> None:
         log=log,
     )
 
+
 def main_cli() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out_dir")
@@ -51,8 +53,16 @@ def main_cli() -> None:
     args = parser.parse_args()
     config = yaml.safe_load(Path(args.config).read_text())
     synthetic = {**config["synthetic"], "scale": args.scale, "seed": args.seed}
-    run(args.out_dir, "config/published.yaml", config["chronic_conditions"], config["cohort"],
-        synthetic, config["municipality"], logs.setup())
+    run(
+        args.out_dir,
+        "config/published.yaml",
+        config["chronic_conditions"],
+        config["cohort"],
+        synthetic,
+        config["municipality"],
+        logs.setup(),
+    )
+
 
 if __name__ == "__main__":
     if "snakemake" in globals():

@@ -13,7 +13,9 @@ RESULTS = f"results/{SNAPSHOT}"
 
 
 def uses_synthetic_data() -> bool:
-    return Path(DATA_DIR).resolve() == (Path(workflow.basedir) / SYNTHETIC_DIR).resolve()
+    return (
+        Path(DATA_DIR).resolve() == (Path(workflow.basedir) / SYNTHETIC_DIR).resolve()
+    )
 
 
 def synthetic_outputs() -> list[str]:

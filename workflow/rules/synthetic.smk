@@ -11,17 +11,17 @@ rule synthetic_data:
     output:
         files=[f for f in synthetic_outputs() if not f.endswith("summary.json")],
         summary=f"{SYNTHETIC_DIR}/truth/summary.json",
-    params:
-        cohort=config["cohort"],
-        synthetic=config["synthetic"],
-        municipality=config["municipality"],
     log:
         "results/logs/synthetic_data.log",
     benchmark:
         "results/benchmarks/synthetic_data.tsv"
-    resources:
-        mem_mb=2000,
     conda:
         "../../envs/pipeline.yaml"
+    resources:
+        mem_mb=2000,
+    params:
+        cohort=config["cohort"],
+        synthetic=config["synthetic"],
+        municipality=config["municipality"],
     script:
         "../../scripts/synthetic_data.py"

@@ -46,7 +46,11 @@ TYPHH_LABELS = {
 TABLES: dict[str, dict] = {
     "SECMBUS": {
         "widths": {**KEY, "AANVSECM": 8, "EINDSECM": 8, "SECM": 2},
-        "labels": {"SECM": "Sociaaleconomische categorie", "AANVSECM": "Datum aanvang", "EINDSECM": "Datum einde"},
+        "labels": {
+            "SECM": "Sociaaleconomische categorie",
+            "AANVSECM": "Datum aanvang",
+            "EINDSECM": "Datum einde",
+        },
         "values": {"SECM": SECM_LABELS},
     },
     "GBAPERSOONTAB": {
@@ -70,7 +74,14 @@ TABLES: dict[str, dict] = {
         "values": {},
     },
     "GBAHUISHOUDENSBUS": {
-        "widths": {**KEY, "DATUMAANVANGHH": 8, "DATUMEINDEHH": 8, "TYPHH": 2, "PLHH": 2, "AANTALKINDHH": 2},
+        "widths": {
+            **KEY,
+            "DATUMAANVANGHH": 8,
+            "DATUMEINDEHH": 8,
+            "TYPHH": 2,
+            "PLHH": 2,
+            "AANTALKINDHH": 2,
+        },
         "labels": {"TYPHH": "Type huishouden", "PLHH": "Plaats in het huishouden"},
         "values": {"TYPHH": TYPHH_LABELS, "PLHH": PLHH_LABELS},
     },

@@ -18,7 +18,14 @@ MISSING_TOKENS = ("", "NULL", "-", "onbekend")
 
 DEPARTMENT_SPELLINGS = {
     "matching": ["Matching", "matching", "MATCHING", "Matching ", " matching", "Match"],
-    "prematching": ["Prematching", "prematching", "Pre-matching", "PreMatching", "pre matching", "PREMATCHING "],
+    "prematching": [
+        "Prematching",
+        "prematching",
+        "Pre-matching",
+        "PreMatching",
+        "pre matching",
+        "PREMATCHING ",
+    ],
     "activering": ["Activering", "activering", "ACTIVERING", "Activering ", "Activeren"],
     "zorg": ["Zorg", "zorg", "ZORG"],
     "other": ["Schuldhulp", "Doorverwezen extern", "Uitstroom"],
@@ -82,7 +89,9 @@ def format_dates(rng: np.random.Generator, dates: np.ndarray, missing: np.ndarra
     day = pl.Series(np.asarray(dates, dtype="datetime64[D]")).cast(pl.Date)
     formats = [day.dt.strftime(f) for f in ("%d-%m-%Y", "%-d-%-m-%Y", "%Y-%m-%d")]
     choice = rng.choice(3, day.len(), p=[0.5, 0.2, 0.3])
-    out = np.where(choice == 0, formats[0], np.where(choice == 1, formats[1], formats[2])).astype(object)
+    out = np.where(choice == 0, formats[0], np.where(choice == 1, formats[1], formats[2])).astype(
+        object
+    )
     missing = np.asarray(missing, dtype=bool) | day.is_null().to_numpy()
     out[missing] = np.array(MISSING_TOKENS, dtype=object)[rng.integers(0, 4, int(missing.sum()))]
     return out.astype(str)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from scipy.special import expit, logit
+from scipy.special import expit
 
 from . import design as dgp
 from .calendar import month_of_date
@@ -37,7 +37,12 @@ EMPLOYABILITY = {
     "age_group": {"18-30": 3.37, "30-45": 2.60, "45-55": 1.59, "55-65": 0.0},
     "education": {"high": 1.39, "middle": 1.21, "low": 0.0, "unknown": 0.0},
     "work_history": {"none": 0.0, "up_to_12": 2.36, "over_12": 2.71},
-    "migration": {"dutch": 0.0, "moroccan_turkish": -0.15, "surinamese_antillean": 0.42, "other": 0.13},
+    "migration": {
+        "dutch": 0.0,
+        "moroccan_turkish": -0.15,
+        "surinamese_antillean": 0.42,
+        "other": 0.13,
+    },
     "chronic": {"0": 1.82, "1": 1.36, "2": 0.89, "3+": 0.0},
     "debts": {True: 0.58, False: 0.0},
     "children": {True: 0.1, False: 0.0},
@@ -50,7 +55,13 @@ COVARIATE_ORDER = {
     "work_history": ["none", "up_to_12", "over_12"],
     "chronic": ["3+", "2", "1", "0"],
 }
-COVARIATE_LOADINGS = {"sex": 0.2, "age_group": 0.6, "education": 0.5, "work_history": 0.6, "chronic": 0.6}
+COVARIATE_LOADINGS = {
+    "sex": 0.2,
+    "age_group": 0.6,
+    "education": 0.5,
+    "work_history": 0.6,
+    "chronic": 0.6,
+}
 # composition of the study population by how the person entered bijstand (sums to the total)
 ENTRY_SHARES = {"stock": 0.431, "inflow_2015": 0.253, "inflow_2016": 0.166, "inflow_2017": 0.150}
 CHRONIC_3PLUS_SPLIT = {3: 0.55, 4: 0.28, 5: 0.12, 6: 0.05}

@@ -23,7 +23,17 @@ from .timelines import runs
 ORIGIN_CODES = {
     "dutch": ["6030"],
     "moroccan_turkish": ["5022", "6043"],
-    "surinamese_antillean": ["5007", "5007", "7011", "5095", "5016", "5107", "5108", "5109", "5110"],
+    "surinamese_antillean": [
+        "5007",
+        "5007",
+        "7011",
+        "5095",
+        "5016",
+        "5107",
+        "5108",
+        "5109",
+        "5110",
+    ],
     "other": ["5049", "6002", "6014", "6024", "7044", "5054", "5015", "6007", "8045", "7024"],
 }
 EDUCATION_CODES = {
@@ -31,7 +41,18 @@ EDUCATION_CODES = {
     "middle": ["2111", "2112", "2121", "2131", "2132"],
     "high": ["3111", "3112", "3113", "3211", "3212", "3213"],
 }
-OTHER_MUNICIPALITIES = ["0363", "0518", "0344", "0014", "0034", "0193", "0200", "0268", "0307", "0402"]
+OTHER_MUNICIPALITIES = [
+    "0363",
+    "0518",
+    "0344",
+    "0014",
+    "0034",
+    "0193",
+    "0200",
+    "0268",
+    "0307",
+    "0402",
+]
 NON_CHRONIC_ATC = ["J01C", "J01F", "M01A", "N02B", "A07D", "R05D", "S01A", "D06A", "A03F", "G03A"]
 RIN_MULTIPLIER = 387_420_489  # 3**18, coprime with 10**9: a bijection that scatters RINs
 OBJECT_MULTIPLIER = 282_429_536_481  # 3**24, coprime with 10**12

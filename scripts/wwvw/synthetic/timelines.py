@@ -58,7 +58,9 @@ def study_timelines(
             row[r:w] = BIJSTAND
             row[w : w + d] = 11
             if u[i, 5] < 0.2 and d <= 5:
-                row[w + 1 + int(u[i, 6] * 2) : w + d] = 13  # same work, a new spell with another code
+                row[w + 1 + int(u[i, 6] * 2) : w + d] = (
+                    13  # same work, a new spell with another code
+                )
             after = w + d
             if after < N_MONTHS:
                 row[after:] = (BIJSTAND, 21, 11, 32)[int(u[i, 7] * 4)]

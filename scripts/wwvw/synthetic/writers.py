@@ -57,9 +57,13 @@ class SavWriter:
             )
             raw = probe.read_bytes()
         case_bytes = sum(self.segments.values())
-        nominal = struct.unpack("<i", raw[SAV_NOMINAL_CASE_SIZE_OFFSET : SAV_NOMINAL_CASE_SIZE_OFFSET + 4])[0]
+        nominal = struct.unpack(
+            "<i", raw[SAV_NOMINAL_CASE_SIZE_OFFSET : SAV_NOMINAL_CASE_SIZE_OFFSET + 4]
+        )[0]
         if nominal * 8 != case_bytes:
-            raise RuntimeError(f"{self.path.name}: unexpected SPSS case layout ({nominal} x 8 bytes)")
+            raise RuntimeError(
+                f"{self.path.name}: unexpected SPSS case layout ({nominal} x 8 bytes)"
+            )
         header = bytearray(raw[:-case_bytes])
         header[SAV_CREATION_OFFSET : SAV_CREATION_OFFSET + len(FIXED_CREATION)] = FIXED_CREATION
         return bytes(header)
@@ -129,5 +133,7 @@ class ParquetWriter:
 WRITERS = {".sav": SavWriter, ".csv": CsvWriter, ".parquet": ParquetWriter}
 
 
-def open_writer(path: Path, widths: dict[str, int], **labels) -> SavWriter | CsvWriter | ParquetWriter:
+def open_writer(
+    path: Path, widths: dict[str, int], **labels
+) -> SavWriter | CsvWriter | ParquetWriter:
     return WRITERS[Path(path).suffix](path, widths, **labels)

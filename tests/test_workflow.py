@@ -1,0 +1,53 @@
+"""The workflow as a user meets it: config validation, lint and formatting gates, the DAG."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def run(*args, check=False):
+    return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, check=check)
+
+
+@pytest.mark.parametrize(
+    "override,key",
+    [
+        ("snapshot=bad name!", "snapshot"),
+        ("municipality=599", "municipality"),
+        ("data_dirr=x", "data_dirr"),
+        ("synthetic={'scale': -1}", "scale"),
+    ],
+)
+def test_bad_config_fails_before_any_job_and_names_the_key(override, key):
+    result = run(str(BIN / "snakemake"), "-n", "--config", override)
+    assert result.returncode != 0
+    assert key in result.stdout + result.stderr
+
+
+def test_dry_run_builds_the_default_target():
+    result = run(str(BIN / "snakemake"), "-n", "--forceall")
+    assert result.returncode == 0, result.stderr
+    assert "synthetic_data" in result.stdout
+
+
+def test_snakemake_lint_is_clean():
+    result = run(str(BIN / "snakemake"), "--lint")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Lints for" not in result.stdout + result.stderr
+
+
+def test_snakefmt_is_clean():
+    result = run(str(BIN / "snakefmt"), "--check", "Snakefile", "workflow/")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_is_clean():
+    lint = run(str(BIN / "ruff"), "check", ".")
+    assert lint.returncode == 0, lint.stdout
+    fmt = run(str(BIN / "ruff"), "format", "--check", ".")
+    assert fmt.returncode == 0, fmt.stdout
