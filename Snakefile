@@ -13,6 +13,10 @@ validate(config, "workflow/schemas/config.schema.yaml")
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/synthetic.smk"
+include: "workflow/rules/ingest.smk"
+include: "workflow/rules/link.smk"
+include: "workflow/rules/cohort.smk"
+include: "workflow/rules/describe.smk"
 
 
 rule all:

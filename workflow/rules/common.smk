@@ -1,10 +1,13 @@
 # Paths and input functions shared by every stage. Scripts are importable from scripts/ (package wwvw).
 import sys
+
+from snakemake.exceptions import WorkflowError
 from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 
-from wwvw.synthetic.layout import snapshot_files  # noqa: E402
+from wwvw.inputs import cbs_tables, yearly  # noqa: E402
+from wwvw.synthetic.layout import CBS_FILES, snapshot_files  # noqa: E402
 
 SYNTHETIC_DIR = "resources/synthetic"
 DATA_DIR = config["data_dir"].rstrip("/")
@@ -22,8 +25,70 @@ def synthetic_outputs() -> list[str]:
     return [f"{SYNTHETIC_DIR}/{name}" for name in snapshot_files()]
 
 
+CBS_TABLES = {t.key: t for t in cbs_tables(config["cohort"])}
+MUNICIPAL = {"benefits": "uitkeringen", "intakes": "werkintake", "interventions": "interventies"}
+
+
+def cbs_file_names() -> list[str]:
+    """Files in data_dir/cbs: known in advance for the synthetic snapshot, listed otherwise."""
+    if uses_synthetic_data():
+        return list(CBS_FILES)
+    folder = Path(DATA_DIR) / "cbs"
+    if not folder.is_dir():
+        raise WorkflowError(f"data_dir {DATA_DIR}: no cbs/ folder (see the input contract)")
+    return sorted(p.name for p in folder.iterdir() if p.is_file())
+
+
+def chosen_cbs_files() -> dict[str, str]:
+    """Table key -> file in data_dir/cbs: highest version, VRL ignored, config pins respected."""
+    from wwvw.ingest import InputError, Wanted, choose_files
+
+    wanted = [Wanted(t.key, t.stem, t.year) for t in CBS_TABLES.values()]
+    try:
+        return choose_files(cbs_file_names(), wanted, config["cbs"]["pins"])
+    except InputError as error:
+        raise WorkflowError(f"data_dir {DATA_DIR}/cbs: {error}") from None
+
+
+def raw(key: str) -> str:
+    return f"{RESULTS}/raw/{key}.parquet"
+
+
+def raw_tables(*keys: str) -> dict[str, str]:
+    """Named inputs for rule scripts: every yearly table of a kind, or single tables."""
+    out = {}
+    for key in keys:
+        kinds = yearly(list(CBS_TABLES.values()), key)
+        out.update({f"{key}_{year}": raw(k) for year, k in kinds.items()} if kinds else {key: raw(key)})
+    return out
+
+
+def clean(name: str) -> str:
+    return f"{RESULTS}/clean/{MUNICIPAL[name]}.parquet"
+
+
+def log_path(rule: str, suffix: str = "") -> str:
+    return f"{RESULTS}/logs/{rule}{suffix}.log"
+
+
+def benchmark_path(rule: str, suffix: str = "") -> str:
+    return f"{RESULTS}/benchmarks/{rule}{suffix}.tsv"
+
+
+def data_stage_targets() -> list[str]:
+    return [
+        f"{RESULTS}/qc/linkage.csv",
+        f"{RESULTS}/qc/interventions.csv",
+        f"{RESULTS}/cohort/flow.csv",
+        f"{RESULTS}/cohort/cohort.parquet",
+        f"{RESULTS}/tables/table1.csv",
+        f"{RESULTS}/tables/table2.csv",
+        f"{RESULTS}/tables/interventions_by_department.csv",
+    ]
+
+
 def default_targets() -> list[str]:
-    targets = []
+    targets = data_stage_targets()
     if uses_synthetic_data():
         targets += synthetic_outputs()
     return targets

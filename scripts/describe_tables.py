@@ -1,0 +1,18 @@
+"""Rule `describe`: Table 1 (study population), Table 2 (cohort), interventions by department."""
+
+import polars as pl
+
+from wwvw import logs
+from wwvw.tables import interventions_by_department, table1, table2
+
+if __name__ == "__main__":
+    log = logs.setup(snakemake.log[0])  # noqa: F821
+    inp, out = snakemake.input, snakemake.output  # noqa: F821
+    population = pl.read_parquet(inp.population)
+    cohort = pl.read_parquet(inp.cohort)
+    table1(population).write_csv(out.table1)
+    table2(cohort).write_csv(out.table2)
+    interventions_by_department(
+        cohort, pl.read_parquet(inp.interventions), snakemake.params.min_participants  # noqa: F821
+    ).write_csv(out.interventions)
+    log.info("tables written for %d persons and %d cohort members", population.height, cohort.height)

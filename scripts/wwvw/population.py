@@ -1,0 +1,154 @@
+"""The study population and the linkage report, as DuckDB SQL over the ingested registers.
+
+Tables (views) the queries expect: secm (SECMBUS), persons (GBAPERSOONTAB), addresses
+(GBAADRESOBJECTBUS), municipalities (VSLGWBTAB with GEM<yyyy> columns), benefits (cleaned
+uitkeringen with a `linked` flag and Date columns).
+
+Study population: residents of the municipality with at least one month of bijstand (SECM 22, or a
+PW benefit in the municipal extract) in the study window, aged age_min..age_max-1 at the reference
+date. The reference month is the first such month; a person lives in the municipality in a month
+when the address spell covering the first day of that month is an object whose GEM<year> is the
+municipality.
+"""
+
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+
+from .db import month_of
+
+
+@dataclass(frozen=True)
+class Window:
+    first: int  # month index
+    last: int
+    municipality: str
+    age_min: int
+    age_max: int
+
+    @classmethod
+    def from_config(cls, cohort: dict, municipality: str) -> "Window":
+        return cls(
+            month_of(cohort["study_start"]),
+            month_of(cohort["study_end"]),
+            municipality,
+            cohort["age_min"],
+            cohort["age_max"],
+        )
+
+
+def bijstand_months_sql(w: Window) -> str:
+    """Person-months of bijstand in the window: SECM 22 spells and PW benefits."""
+    return f"""
+    WITH spells AS (
+        SELECT RINPERSOONS, RINPERSOON,
+               greatest(cbs_month(AANVSECM), {w.first}) AS s,
+               least(cbs_end_month(EINDSECM), {w.last}) AS e
+        FROM secm
+        WHERE code(SECM) = '22'
+        UNION ALL
+        SELECT RINPERSOONS, RINPERSOON,
+               greatest(date_month(DATUM_AANVANG), {w.first}),
+               least(coalesce(date_month(DATUM_EINDE), {10**6}), {w.last})
+        FROM benefits
+        WHERE linked AND upper(REGELING) = 'PW'
+    )
+    SELECT DISTINCT RINPERSOONS, RINPERSOON, unnest(range(s, e + 1)) AS month
+    FROM spells WHERE s <= e
+    """
+
+
+def resident_months_sql(w: Window, persons_table: str) -> str:
+    """Person-months (in the window) living in the municipality, for the persons in persons_table."""
+    return f"""
+    WITH gem AS (
+        UNPIVOT (SELECT SOORTOBJECTNUMMER, RINOBJECTNUMMER, COLUMNS('^GEM[0-9]{{4}}$') FROM municipalities)
+        ON COLUMNS('^GEM[0-9]{{4}}$') INTO NAME gem_year VALUE gem
+    ),
+    spells AS (
+        SELECT a.RINPERSOONS, a.RINPERSOON, a.SOORTOBJECTNUMMER, a.RINOBJECTNUMMER,
+               greatest(first_covered_month(GBADATUMAANVANGADRESHOUDING), {w.first}) AS s,
+               least(cbs_end_month(GBADATUMEINDEADRESHOUDING), {w.last}) AS e
+        FROM addresses a
+        SEMI JOIN {persons_table} p USING (RINPERSOONS, RINPERSOON)
+    ),
+    months AS (
+        SELECT RINPERSOONS, RINPERSOON, SOORTOBJECTNUMMER, RINOBJECTNUMMER,
+               unnest(range(s, e + 1)) AS month
+        FROM spells WHERE s <= e
+    )
+    SELECT DISTINCT m.RINPERSOONS, m.RINPERSOON, m.month
+    FROM months m
+    JOIN gem g
+      ON g.SOORTOBJECTNUMMER = m.SOORTOBJECTNUMMER AND g.RINOBJECTNUMMER = m.RINOBJECTNUMMER
+     AND CAST(substr(g.gem_year, 4, 4) AS INTEGER) = m.month // 12
+    WHERE code(g.gem) = '{w.municipality}'
+    """
+
+
+def study_population(con: duckdb.DuckDBPyConnection, w: Window) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(persons with their reference month and age, flow of persons left after each step)."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE bijstand AS {bijstand_months_sql(w)}")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE bijstand_persons AS "
+        "SELECT DISTINCT RINPERSOONS, RINPERSOON FROM bijstand"
+    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE resident AS {resident_months_sql(w, 'bijstand_persons')}")
+    population = con.sql(
+        f"""
+        WITH first_month AS (
+            SELECT RINPERSOONS, RINPERSOON, min(month) AS reference_month
+            FROM bijstand JOIN resident USING (RINPERSOONS, RINPERSOON, month)
+            GROUP BY ALL
+        )
+        SELECT f.RINPERSOONS, f.RINPERSOON, f.reference_month,
+               (f.reference_month - (TRY_CAST(p.GBAGEBOORTEJAAR AS INTEGER) * 12
+                                    + TRY_CAST(p.GBAGEBOORTEMAAND AS INTEGER) - 1)) // 12 AS age,
+               p.RINPERSOON IS NOT NULL AS in_population_register
+        FROM first_month f
+        LEFT JOIN persons p USING (RINPERSOONS, RINPERSOON)
+        ORDER BY f.RINPERSOONS, f.RINPERSOON
+        """
+    ).pl()
+    n_bijstand = con.execute("SELECT count(*) FROM bijstand_persons").fetchall()[0][0]
+    in_age = population.filter(pl.col("age").is_between(w.age_min, w.age_max - 1))
+    flow = pl.DataFrame(
+        {
+            "step": ["bijstand_in_window", "resident", "age"],
+            "description": [
+                "persons with at least one month of bijstand (SECM 22 or a PW benefit) in the study window",
+                "... in a month in which they lived in the municipality",
+                f"... aged {w.age_min} to {w.age_max - 1} at the reference date (study population)",
+            ],
+            "n": [n_bijstand, population.height, in_age.height],
+        }
+    )
+    return in_age.drop("in_population_register"), flow
+
+
+def linkage_report(con: duckdb.DuckDBPyConnection, sources: dict[str, str]) -> pl.DataFrame:
+    """Per source table: rows, distinct persons, persons found in GBAPERSOONTAB, unlinked rows.
+
+    `sources` maps a source label to a table name; municipal tables carry a `linked` flag (empty
+    RIN), CBS tables do not. A row is unlinked when its person is not in the population register.
+    """
+    parts = []
+    for label, table in sources.items():
+        columns = {c[0] for c in con.execute(f"DESCRIBE {table}").fetchall()}
+        has_key = "RINPERSOON IS NOT NULL AND RINPERSOONS IS NOT NULL"
+        if "linked" in columns:
+            has_key = "linked"
+        parts.append(
+            f"""
+            SELECT '{label}' AS source,
+                   count(*) AS rows,
+                   count(DISTINCT CASE WHEN {has_key} THEN RINPERSOONS || RINPERSOON END) AS persons,
+                   count(DISTINCT CASE WHEN p.found THEN t.RINPERSOONS || t.RINPERSOON END) AS linked_persons,
+                   count(*) FILTER (WHERE p.found IS NULL) AS unlinked_rows
+            FROM {table} t
+            LEFT JOIN (SELECT DISTINCT RINPERSOONS, RINPERSOON, true AS found FROM persons) p
+              USING (RINPERSOONS, RINPERSOON)
+            """
+        )
+    return con.sql(" UNION ALL ".join(parts) + " ORDER BY source").pl()

@@ -1,0 +1,67 @@
+# Readers: each CBS table once to Parquet (chosen version), each municipal extract cleaned,
+# the free-text interventions harmonised.
+
+
+rule ingest_cbs:
+    """Convert the chosen version of one CBS table (.sav, .csv or .parquet) to Parquet, all strings."""
+    input:
+        lambda wc: f"{DATA_DIR}/cbs/{chosen_cbs_files()[wc.table]}",
+    output:
+        raw("{table}"),
+    params:
+        columns=lambda wc: list(CBS_TABLES[wc.table].columns),
+        chunk_rows=1_000_000,
+    log:
+        log_path("ingest_cbs", "_{table}"),
+    benchmark:
+        benchmark_path("ingest_cbs", "_{table}")
+    wildcard_constraints:
+        table="|".join(CBS_TABLES),
+    resources:
+        mem_mb=2000,
+    conda:
+        "../../envs/pipeline.yaml"
+    script:
+        "../../scripts/ingest_cbs.py"
+
+
+rule clean_municipal:
+    """Clean one municipal extract: encoding, duplicates, missing tokens, dates, departments."""
+    input:
+        f"{DATA_DIR}/municipal/{{extract}}.csv",
+    output:
+        clean=f"{RESULTS}/clean/{{extract}}.parquet",
+        report=f"{RESULTS}/qc/cleaning_{{extract}}.csv",
+    params:
+        department_spellings=config["departments"],
+    log:
+        log_path("clean_municipal", "_{extract}"),
+    benchmark:
+        benchmark_path("clean_municipal", "_{extract}")
+    wildcard_constraints:
+        extract="|".join(MUNICIPAL.values()),
+    conda:
+        "../../envs/pipeline.yaml"
+    script:
+        "../../scripts/clean_municipal.py"
+
+
+rule harmonise_interventions:
+    """Map every free-text intervention spelling to the reference categories (exact, then fuzzy)."""
+    input:
+        interventions=clean("interventions"),
+        mapping=config["interventions"]["mapping"],
+    output:
+        interventions=f"{RESULTS}/clean/interventions_harmonised.parquet",
+        qc=f"{RESULTS}/qc/interventions.csv",
+    params:
+        min_score=config["interventions"]["fuzzy_min_score"],
+        code_prefix_pattern=lambda wc: config["interventions"]["code_prefix_pattern"],
+    log:
+        log_path("harmonise_interventions"),
+    benchmark:
+        benchmark_path("harmonise_interventions")
+    conda:
+        "../../envs/pipeline.yaml"
+    script:
+        "../../scripts/harmonise_interventions.py"

@@ -1,0 +1,96 @@
+# Linkage on (RINPERSOONS, RINPERSOON) in DuckDB: the linkage report, the study population,
+# the analysis cohort, and covariates and outcomes at the anchor date.
+
+
+rule linkage_report:
+    """Rows, persons, linked persons and unlinked rows per source; key uniqueness asserted."""
+    input:
+        **raw_tables("persons", "secm", "households", "addresses", "municipalities"),
+        **raw_tables("education", "debts", "medicines"),
+        benefits=clean("benefits"),
+        intakes=clean("intakes"),
+        interventions=clean("interventions"),
+    output:
+        f"{RESULTS}/qc/linkage.csv",
+    log:
+        log_path("linkage_report"),
+    benchmark:
+        benchmark_path("linkage_report")
+    resources:
+        mem_mb=4000,
+    conda:
+        "../../envs/pipeline.yaml"
+    script:
+        "../../scripts/report_linkage.py"
+
+
+rule study_population:
+    """Residents with a month of bijstand in the study window: reference month, age, flow."""
+    input:
+        **raw_tables("secm", "persons", "addresses", "municipalities"),
+        benefits=clean("benefits"),
+    output:
+        population=f"{RESULTS}/linked/study_population.parquet",
+        flow=f"{RESULTS}/linked/population_flow.csv",
+    params:
+        cohort=config["cohort"],
+        municipality=config["municipality"],
+    log:
+        log_path("study_population"),
+    benchmark:
+        benchmark_path("study_population")
+    resources:
+        mem_mb=4000,
+    conda:
+        "../../envs/pipeline.yaml"
+    script:
+        "../../scripts/link_study_population.py"
+
+
+rule analysis_cohort:
+    """PW benefit start in the start year and the first referral within the window after it."""
+    input:
+        population=f"{RESULTS}/linked/study_population.parquet",
+        benefits=clean("benefits"),
+        intakes=clean("intakes"),
+    output:
+        cohort=f"{RESULTS}/linked/cohort_referrals.parquet",
+        flow=f"{RESULTS}/linked/cohort_flow.csv",
+    params:
+        cohort=config["cohort"],
+    log:
+        log_path("analysis_cohort"),
+    benchmark:
+        benchmark_path("analysis_cohort")
+    conda:
+        "../../envs/pipeline.yaml"
+    script:
+        "../../scripts/select_cohort.py"
+
+
+rule characteristics:
+    """Covariates at the anchor date and the work outcome after it (population or cohort)."""
+    input:
+        anchors=lambda wc: {
+            "population": f"{RESULTS}/linked/study_population.parquet",
+            "cohort": f"{RESULTS}/linked/cohort_referrals.parquet",
+        }[wc.anchor],
+        conditions=config["chronic_conditions"],
+        **raw_tables("persons", "secm", "households", "education", "debts", "medicines"),
+    output:
+        f"{RESULTS}/linked/characteristics_{{anchor}}.parquet",
+    params:
+        cohort=config["cohort"],
+        migration_groups=config["migration_groups"],
+    log:
+        log_path("characteristics", "_{anchor}"),
+    benchmark:
+        benchmark_path("characteristics", "_{anchor}")
+    wildcard_constraints:
+        anchor="population|cohort",
+    resources:
+        mem_mb=4000,
+    conda:
+        "../../envs/pipeline.yaml"
+    script:
+        "../../scripts/derive_characteristics.py"
