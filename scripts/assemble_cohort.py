@@ -2,7 +2,6 @@
 and the flow of persons through every step."""
 
 import polars as pl
-
 from wwvw import logs
 
 KEY = ["RINPERSOONS", "RINPERSOON"]
@@ -30,8 +29,12 @@ def flow_table(*flows: pl.DataFrame) -> pl.DataFrame:
 if __name__ == "__main__":
     log = logs.setup(snakemake.log[0])  # noqa: F821
     inp = snakemake.input  # noqa: F821
-    population = assemble_population(pl.read_parquet(inp.population), pl.read_parquet(inp.population_characteristics))
-    cohort = assemble_cohort(pl.read_parquet(inp.referrals), pl.read_parquet(inp.cohort_characteristics))
+    population = assemble_population(
+        pl.read_parquet(inp.population), pl.read_parquet(inp.population_characteristics)
+    )
+    cohort = assemble_cohort(
+        pl.read_parquet(inp.referrals), pl.read_parquet(inp.cohort_characteristics)
+    )
     population.write_parquet(snakemake.output.population)  # noqa: F821
     cohort.write_parquet(snakemake.output.cohort)  # noqa: F821
     flow = flow_table(pl.read_csv(inp.population_flow), pl.read_csv(inp.cohort_flow))

@@ -1,8 +1,9 @@
 """Rule `characteristics`: covariates at the anchor month and the work outcome after it."""
 
+from pathlib import Path
+
 import polars as pl
 import yaml
-
 from wwvw import logs
 from wwvw.characteristics import Rules, characteristics
 from wwvw.db import connect_rule, date_month_expr
@@ -21,7 +22,7 @@ if __name__ == "__main__":
     log = logs.setup(snakemake.log[0])  # noqa: F821
     con = connect_rule(snakemake)  # noqa: F821
     con.register("anchors", anchors(pl.read_parquet(snakemake.input.anchors)))  # noqa: F821
-    groups = yaml.safe_load(open(snakemake.input.conditions))["groups"]  # noqa: F821
+    groups = yaml.safe_load(Path(snakemake.input.conditions).read_text())["groups"]  # noqa: F821
     con.register(
         "atc_groups",
         pl.DataFrame(

@@ -1,7 +1,6 @@
 """Rule `describe`: Table 1 (study population), Table 2 (cohort), interventions by department."""
 
 import polars as pl
-
 from wwvw import logs
 from wwvw.tables import interventions_by_department, table1, table2
 
@@ -13,6 +12,10 @@ if __name__ == "__main__":
     table1(population).write_csv(out.table1)
     table2(cohort).write_csv(out.table2)
     interventions_by_department(
-        cohort, pl.read_parquet(inp.interventions), snakemake.params.min_participants  # noqa: F821
+        cohort,
+        pl.read_parquet(inp.interventions),
+        snakemake.params.min_participants,  # noqa: F821
     ).write_csv(out.interventions)
-    log.info("tables written for %d persons and %d cohort members", population.height, cohort.height)
+    log.info(
+        "tables written for %d persons and %d cohort members", population.height, cohort.height
+    )

@@ -19,10 +19,12 @@ if __name__ == "__main__":
         assert_unique(con, kind, keys, f"{kind} (per register year)")
     sources = {
         name: name
-        for name in snakemake.input.keys()  # noqa: F821
+        for name in snakemake.input.keys()  # noqa: F821, SIM118 (Namedlist iterates over values)
         if name not in ("persons", "municipalities") and not name.split("_")[-1].isdigit()
     }
-    sources.update({"persons": "persons", "education": "education", "debts": "debts", "medicines": "medicines"})
+    sources.update(
+        {"persons": "persons", "education": "education", "debts": "debts", "medicines": "medicines"}
+    )
     report = linkage_report(con, sources)
     report.write_csv(snakemake.output[0])  # noqa: F821
     for row in report.iter_rows(named=True):

@@ -68,7 +68,9 @@ def attach(con: duckdb.DuckDBPyConnection, name: str, source) -> None:
         files = ", ".join(f"'{Path(p).as_posix()}'" for p in source)
         con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet([{files}])")
     else:
-        con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet('{Path(source).as_posix()}')")
+        con.execute(
+            f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet('{Path(source).as_posix()}')"
+        )
 
 
 def assert_unique(con: duckdb.DuckDBPyConnection, table: str, keys: list[str], label: str) -> int:
@@ -78,11 +80,15 @@ def assert_unique(con: duckdb.DuckDBPyConnection, table: str, keys: list[str], l
         f"SELECT count(*) FROM (SELECT {cols} FROM {table} GROUP BY {cols} HAVING count(*) > 1)"
     ).fetchall()[0][0]
     if duplicated:
-        raise ValueError(f"{label}: {duplicated} key(s) ({cols}) occur more than once; they must be unique")
+        raise ValueError(
+            f"{label}: {duplicated} key(s) ({cols}) occur more than once; they must be unique"
+        )
     return duplicated
 
 
-def attach_yearly(con: duckdb.DuckDBPyConnection, name: str, files: Mapping[int, str | Path]) -> None:
+def attach_yearly(
+    con: duckdb.DuckDBPyConnection, name: str, files: Mapping[int, str | Path]
+) -> None:
     """One view over yearly files of a table, with their register year as column `year`."""
     parts = [
         f"SELECT *, {int(year)} AS year FROM read_parquet('{Path(path).as_posix()}')"

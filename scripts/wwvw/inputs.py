@@ -55,7 +55,10 @@ def cbs_tables(cohort: dict) -> list[Table]:
             ("SOORTOBJECTNUMMER", "RINOBJECTNUMMER", *(f"GEM{y}" for y in years)),
         ),
     ]
-    tables += [Table(f"education_{y}", "HOOGSTEOPL", y, (*KEY, "OPLNIVSOI2016AGG4HBMETNIRWO")) for y in years]
+    tables += [
+        Table(f"education_{y}", "HOOGSTEOPL", y, (*KEY, "OPLNIVSOI2016AGG4HBMETNIRWO"))
+        for y in years
+    ]
     tables += [Table(f"debts_{y}", "WANBZVW", y, tuple(KEY)) for y in before]
     tables += [Table(f"medicines_{y}", "MEDICIJN", y, (*KEY, "ATC4")) for y in before]
     return tables

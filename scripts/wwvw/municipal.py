@@ -70,12 +70,16 @@ def read_extract(data: bytes, name: str, columns: list[str]) -> tuple[pl.DataFra
         raise ExtractError(f"{name}: the file is empty")
     header = text.splitlines()[0]
     if ";" not in header:
-        raise ExtractError(f"{name}: expected ';' as delimiter in the header line, found {header[:80]!r}")
+        raise ExtractError(
+            f"{name}: expected ';' as delimiter in the header line, found {header[:80]!r}"
+        )
     frame = pl.read_csv(text.encode("utf-8"), separator=";", infer_schema=False)
     by_upper = {c.strip().upper(): c for c in frame.columns}
     missing = [c for c in columns if c not in by_upper]
     if missing:
-        raise ExtractError(f"{name}: missing column(s) {', '.join(missing)}; found {', '.join(frame.columns)}")
+        raise ExtractError(
+            f"{name}: missing column(s) {', '.join(missing)}; found {', '.join(frame.columns)}"
+        )
     frame = frame.select([pl.col(by_upper[c]).fill_null("").alias(c) for c in columns])
     return frame, encoding
 
@@ -99,7 +103,10 @@ def clean_extract(data: bytes, name: str, spec: dict) -> Cleaned:
         for c in trimmed.columns
     }
     cleaned = trimmed.with_columns(
-        [pl.when(pl.Series(is_missing[c])).then(None).otherwise(pl.col(c)).alias(c) for c in trimmed.columns]
+        [
+            pl.when(pl.Series(is_missing[c])).then(None).otherwise(pl.col(c)).alias(c)
+            for c in trimmed.columns
+        ]
     )
     cleaned = cleaned.with_columns([parse_dates(pl.col(c)).alias(c) for c in spec["dates"]])
     unparsed = {
@@ -164,7 +171,11 @@ def normalise_departments(frame: pl.DataFrame, spellings: dict[str, list[str]]) 
 def normalise_locations(frame: pl.DataFrame) -> pl.DataFrame:
     """LOCATIE spelled with stray spaces and mixed case -> one spelling per location."""
     return frame.with_columns(
-        pl.col("LOCATIE").str.replace_all(r"\s+", " ").str.strip_chars().str.to_titlecase().alias("location")
+        pl.col("LOCATIE")
+        .str.replace_all(r"\s+", " ")
+        .str.strip_chars()
+        .str.to_titlecase()
+        .alias("location")
     )
 
 

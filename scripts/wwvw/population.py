@@ -87,16 +87,20 @@ def resident_months_sql(w: Window, persons_table: str) -> str:
     """
 
 
-def study_population(con: duckdb.DuckDBPyConnection, w: Window) -> tuple[pl.DataFrame, pl.DataFrame]:
+def study_population(
+    con: duckdb.DuckDBPyConnection, w: Window
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(persons with their reference month and age, flow of persons left after each step)."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE bijstand AS {bijstand_months_sql(w)}")
     con.execute(
         "CREATE OR REPLACE TEMP TABLE bijstand_persons AS "
         "SELECT DISTINCT RINPERSOONS, RINPERSOON FROM bijstand"
     )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE resident AS {resident_months_sql(w, 'bijstand_persons')}")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE resident AS {resident_months_sql(w, 'bijstand_persons')}"
+    )
     population = con.sql(
-        f"""
+        """
         WITH first_month AS (
             SELECT RINPERSOONS, RINPERSOON, min(month) AS reference_month
             FROM bijstand JOIN resident USING (RINPERSOONS, RINPERSOON, month)

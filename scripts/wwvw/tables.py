@@ -55,7 +55,9 @@ def table1(population: pl.DataFrame) -> pl.DataFrame:
                     "n": n,
                     "pct": round(100 * n / total, 1) if total else None,
                     "n_started": n_started,
-                    "pct_started": round(100 * n_started / started_total, 1) if started_total else None,
+                    "pct_started": round(100 * n_started / started_total, 1)
+                    if started_total
+                    else None,
                 }
             )
     return pl.DataFrame(rows)
@@ -86,7 +88,9 @@ def interventions_by_department(
         .agg(pl.struct("RINPERSOONS", "RINPERSOON").n_unique().alias("participants"))
         .join(cohort.group_by("department").agg(pl.len().alias("department_n")), on="department")
         .with_columns(
-            (100 * pl.col("participants") / pl.col("department_n")).round(1).alias("pct_of_department"),
+            (100 * pl.col("participants") / pl.col("department_n"))
+            .round(1)
+            .alias("pct_of_department"),
             (pl.col("participants") < min_participants).alias("too_few_to_evaluate"),
         )
     )

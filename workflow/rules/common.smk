@@ -26,7 +26,11 @@ def synthetic_outputs() -> list[str]:
 
 
 CBS_TABLES = {t.key: t for t in cbs_tables(config["cohort"])}
-MUNICIPAL = {"benefits": "uitkeringen", "intakes": "werkintake", "interventions": "interventies"}
+MUNICIPAL = {
+    "benefits": "uitkeringen",
+    "intakes": "werkintake",
+    "interventions": "interventies",
+}
 
 
 def cbs_file_names() -> list[str]:
@@ -35,7 +39,9 @@ def cbs_file_names() -> list[str]:
         return list(CBS_FILES)
     folder = Path(DATA_DIR) / "cbs"
     if not folder.is_dir():
-        raise WorkflowError(f"data_dir {DATA_DIR}: no cbs/ folder (see the input contract)")
+        raise WorkflowError(
+            f"data_dir {DATA_DIR}: no cbs/ folder (see the input contract)"
+        )
     return sorted(p.name for p in folder.iterdir() if p.is_file())
 
 
@@ -55,11 +61,15 @@ def raw(key: str) -> str:
 
 
 def raw_tables(*keys: str) -> dict[str, str]:
-    """Named inputs for rule scripts: every yearly table of a kind, or single tables."""
+    """Named inputs of the scripts, per yearly table of a kind or per single table."""
     out = {}
     for key in keys:
         kinds = yearly(list(CBS_TABLES.values()), key)
-        out.update({f"{key}_{year}": raw(k) for year, k in kinds.items()} if kinds else {key: raw(key)})
+        out.update(
+            {f"{key}_{year}": raw(k) for year, k in kinds.items()}
+            if kinds
+            else {key: raw(key)}
+        )
     return out
 
 

@@ -11,13 +11,13 @@ rule describe:
         table1=f"{RESULTS}/tables/table1.csv",
         table2=f"{RESULTS}/tables/table2.csv",
         interventions=f"{RESULTS}/tables/interventions_by_department.csv",
-    params:
-        min_participants=config["interventions"]["min_participants"],
     log:
         log_path("describe"),
     benchmark:
         benchmark_path("describe")
     conda:
         "../../envs/pipeline.yaml"
+    params:
+        min_participants=config["interventions"]["min_participants"],
     script:
         "../../scripts/describe_tables.py"

@@ -8,19 +8,19 @@ rule ingest_cbs:
         lambda wc: f"{DATA_DIR}/cbs/{chosen_cbs_files()[wc.table]}",
     output:
         raw("{table}"),
-    params:
-        columns=lambda wc: list(CBS_TABLES[wc.table].columns),
-        chunk_rows=1_000_000,
     log:
         log_path("ingest_cbs", "_{table}"),
     benchmark:
         benchmark_path("ingest_cbs", "_{table}")
     wildcard_constraints:
         table="|".join(CBS_TABLES),
-    resources:
-        mem_mb=2000,
     conda:
         "../../envs/pipeline.yaml"
+    resources:
+        mem_mb=2000,
+    params:
+        columns=lambda wc: list(CBS_TABLES[wc.table].columns),
+        chunk_rows=1_000_000,
     script:
         "../../scripts/ingest_cbs.py"
 
@@ -32,8 +32,6 @@ rule clean_municipal:
     output:
         clean=f"{RESULTS}/clean/{{extract}}.parquet",
         report=f"{RESULTS}/qc/cleaning_{{extract}}.csv",
-    params:
-        department_spellings=config["departments"],
     log:
         log_path("clean_municipal", "_{extract}"),
     benchmark:
@@ -42,6 +40,8 @@ rule clean_municipal:
         extract="|".join(MUNICIPAL.values()),
     conda:
         "../../envs/pipeline.yaml"
+    params:
+        department_spellings=config["departments"],
     script:
         "../../scripts/clean_municipal.py"
 
@@ -54,14 +54,14 @@ rule harmonise_interventions:
     output:
         interventions=f"{RESULTS}/clean/interventions_harmonised.parquet",
         qc=f"{RESULTS}/qc/interventions.csv",
-    params:
-        min_score=config["interventions"]["fuzzy_min_score"],
-        code_prefix_pattern=lambda wc: config["interventions"]["code_prefix_pattern"],
     log:
         log_path("harmonise_interventions"),
     benchmark:
         benchmark_path("harmonise_interventions")
     conda:
         "../../envs/pipeline.yaml"
+    params:
+        min_score=config["interventions"]["fuzzy_min_score"],
+        code_prefix_pattern=lambda wc: config["interventions"]["code_prefix_pattern"],
     script:
         "../../scripts/harmonise_interventions.py"

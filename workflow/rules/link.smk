@@ -16,10 +16,10 @@ rule linkage_report:
         log_path("linkage_report"),
     benchmark:
         benchmark_path("linkage_report")
-    resources:
-        mem_mb=4000,
     conda:
         "../../envs/pipeline.yaml"
+    resources:
+        mem_mb=4000,
     script:
         "../../scripts/report_linkage.py"
 
@@ -32,17 +32,17 @@ rule study_population:
     output:
         population=f"{RESULTS}/linked/study_population.parquet",
         flow=f"{RESULTS}/linked/population_flow.csv",
-    params:
-        cohort=config["cohort"],
-        municipality=config["municipality"],
     log:
         log_path("study_population"),
     benchmark:
         benchmark_path("study_population")
-    resources:
-        mem_mb=4000,
     conda:
         "../../envs/pipeline.yaml"
+    resources:
+        mem_mb=4000,
+    params:
+        cohort=config["cohort"],
+        municipality=config["municipality"],
     script:
         "../../scripts/link_study_population.py"
 
@@ -56,14 +56,14 @@ rule analysis_cohort:
     output:
         cohort=f"{RESULTS}/linked/cohort_referrals.parquet",
         flow=f"{RESULTS}/linked/cohort_flow.csv",
-    params:
-        cohort=config["cohort"],
     log:
         log_path("analysis_cohort"),
     benchmark:
         benchmark_path("analysis_cohort")
     conda:
         "../../envs/pipeline.yaml"
+    params:
+        cohort=config["cohort"],
     script:
         "../../scripts/select_cohort.py"
 
@@ -71,26 +71,26 @@ rule analysis_cohort:
 rule characteristics:
     """Covariates at the anchor date and the work outcome after it (population or cohort)."""
     input:
+        **raw_tables("persons", "secm", "households", "education", "debts", "medicines"),
         anchors=lambda wc: {
             "population": f"{RESULTS}/linked/study_population.parquet",
             "cohort": f"{RESULTS}/linked/cohort_referrals.parquet",
         }[wc.anchor],
         conditions=config["chronic_conditions"],
-        **raw_tables("persons", "secm", "households", "education", "debts", "medicines"),
     output:
         f"{RESULTS}/linked/characteristics_{{anchor}}.parquet",
-    params:
-        cohort=config["cohort"],
-        migration_groups=config["migration_groups"],
     log:
         log_path("characteristics", "_{anchor}"),
     benchmark:
         benchmark_path("characteristics", "_{anchor}")
     wildcard_constraints:
         anchor="population|cohort",
-    resources:
-        mem_mb=4000,
     conda:
         "../../envs/pipeline.yaml"
+    resources:
+        mem_mb=4000,
+    params:
+        cohort=config["cohort"],
+        migration_groups=config["migration_groups"],
     script:
         "../../scripts/derive_characteristics.py"

@@ -1,0 +1,411 @@
+"""Read CBS microdata files as the input contract describes them (/work/shared/contract/README.md).
+
+Two steps, both plain functions:
+
+1. Choosing files. CBS names a file `<STEM><YEAR>TABV<n>` or `<STEM><YEAR>BUSV<n>` (sometimes with a
+   two-digit variant, `VSLGWB2018TAB03V1`), spell files also `<STEM>BUS<YEAR>V<n>` (`SECMBUS2018V1`);
+   a `VRL` prefix marks a provisional file. `choose_files` takes the highest final version of each
+   wanted stem and year unless the config pins a file.
+2. Converting. `convert_to_parquet` reads only the study's columns (names matched
+   case-insensitively, written in upper case) from `.sav`, `.csv` or `.parquet`, keeps every value a
+   string exactly as delivered (leading zeros, leading spaces, the unknown codes `-`, `----`) and
+   writes zstd Parquet with bounded memory.
+
+Strings stay strings: an empty SPSS or CSV string becomes "", never null. SPSS user-missing values
+(CBS may declare `----` missing) are kept as the codes they are. Only a missing numeric value is null;
+whole numbers are written without a trailing ".0", SPSS/Parquet dates as YYYYMMDD.
+
+Every problem with the files raises `InputError`, whose message names the file and what is wrong but
+never a value from a row.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pyreadstat
+
+log = logging.getLogger("wwvw.ingest")
+
+LATEST = "latest"
+FORMATS = ("sav", "csv", "parquet")
+PARQUET_COMPRESSION = "zstd"
+
+_EXTENSION = r"\.(?P<extension>sav|csv|parquet)"
+_VERSION = r"(?P<extra>\d{2})?V(?P<version>\d+)"
+_YEAR = r"(?P<year>(?:19|20)\d{2})"
+_STEM = r"(?P<vrl>VRL)?(?P<stem>[A-Z][A-Z0-9_]*?)"
+_NAME_FORMS = (
+    # GBAPERSOON2018TABV2.sav, VSLGWB2018TAB03V1.sav, VRLHOOGSTEOPL2016TABV4.sav
+    re.compile(rf"^{_STEM}{_YEAR}(?P<kind>TAB|BUS){_VERSION}{_EXTENSION}$", re.IGNORECASE),
+    # SECMBUS2018V1.sav (spell files named kind-first)
+    re.compile(rf"^{_STEM}(?P<kind>TAB|BUS){_YEAR}{_VERSION}{_EXTENSION}$", re.IGNORECASE),
+)
+_INDEX_COLUMN = re.compile(r"^\s*$|^Unnamed: \d+$|^__index_level_\d+__$")
+_LONG_NUMBER = re.compile(r"\d{6,}")
+_READ_ERRORS = (
+    pyreadstat.ReadstatError,
+    pyreadstat.PyreadstatError,
+    pl.exceptions.PolarsError,
+    pa.ArrowException,
+    OSError,
+    UnicodeError,
+    ValueError,
+)
+
+
+class InputError(Exception):
+    """A CBS input is missing, ambiguous or unreadable; the message says which file and why."""
+
+
+@dataclass(frozen=True)
+class CbsName:
+    """What a CBS file name says: stem, kind (TAB/BUS), year, version, VRL flag and format."""
+
+    filename: str
+    stem: str
+    kind: str
+    year: int
+    version: int
+    provisional: bool
+    extension: str
+    extra: str = ""
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """One input the pipeline needs: `key` names it, `stem` as parsed (`GBAPERSOON`, `SECM`),
+    `year` a year or "latest"."""
+
+    key: str
+    stem: str
+    year: int | str = LATEST
+
+
+# --- file names -------------------------------------------------------------------------------
+
+
+def parse_cbs_name(filename: str) -> CbsName | None:
+    """Parse a CBS file name (case-insensitive); None if it follows none of the contract's forms."""
+    for form in _NAME_FORMS:
+        match = form.match(Path(filename).name)
+        if match:
+            return CbsName(
+                filename=filename,
+                stem=match["stem"].upper(),
+                kind=match["kind"].upper(),
+                year=int(match["year"]),
+                version=int(match["version"]),
+                provisional=match["vrl"] is not None,
+                extension=match["extension"].lower(),
+                extra=match["extra"] or "",
+            )
+    return None
+
+
+def parse_names(names: Iterable[str]) -> list[CbsName]:
+    """Parse every name; names that do not parse are reported in the log and left out."""
+    parsed = []
+    for name in sorted(names):
+        cbs_name = parse_cbs_name(name)
+        if cbs_name is None:
+            log.warning("not a CBS file name, ignored: %s", name)
+        else:
+            parsed.append(cbs_name)
+    return parsed
+
+
+# --- choosing versions ------------------------------------------------------------------------
+
+
+def choose_files(names: list[str], wanted: list[Wanted], pins: dict[str, str]) -> dict[str, str]:
+    """Pick one file name per wanted input: the pinned file, else the highest final version.
+
+    `pins` maps stem and year (`GBAPERSOON2018`, any case) to a file name, which may be a VRL file.
+    Raises InputError when a required stem and year is missing, when two files claim the chosen
+    version, or when a pin names a file that is not there.
+    """
+    parsed = parse_names(names)
+    upper_pins = {key.upper(): filename for key, filename in pins.items()}
+    chosen = {item.key: choose_file(parsed, item, upper_pins) for item in wanted}
+    _report_unused_pins(chosen, upper_pins)
+    return chosen
+
+
+def choose_file(parsed: list[CbsName], wanted: Wanted, pins: dict[str, str]) -> str:
+    """The file for one wanted input (pins keyed by upper-case stem and year)."""
+    stem = wanted.stem.upper()
+    same_stem = [name for name in parsed if name.stem == stem]
+    year = _requested_year(wanted, same_stem, pins)
+    pin = pins.get(f"{stem}{year}")
+    if pin is not None:
+        return _pinned_file(pin, f"{stem}{year}", same_stem, parsed)
+    return _highest_final_version(stem, year, same_stem)
+
+
+def _requested_year(wanted: Wanted, same_stem: list[CbsName], pins: dict[str, str]) -> int:
+    """The wanted year; for "latest" the highest year with a final file or a pin."""
+    if str(wanted.year).lower() != LATEST:
+        return int(wanted.year)
+    stem = wanted.stem.upper()
+    years = {name.year for name in same_stem if not name.provisional}
+    years |= {
+        int(key[len(stem) :]) for key in pins if re.fullmatch(rf"{re.escape(stem)}\d{{4}}", key)
+    }
+    if not years:
+        raise InputError(f"{stem} (latest year): no file found{_found(same_stem, stem)}")
+    return max(years)
+
+
+def _highest_final_version(stem: str, year: int, same_stem: list[CbsName]) -> str:
+    """The single final (non-VRL) file of the highest version for a stem and year."""
+    of_year = [name for name in same_stem if name.year == year]
+    finals = [name for name in of_year if not name.provisional]
+    if not finals:
+        raise InputError(f"{stem}{year}: no file found{_found(same_stem, stem, year)}")
+    top = max(name.version for name in finals)
+    at_top = [name for name in finals if name.version == top]
+    if len(at_top) > 1:
+        claimants = ", ".join(name.filename for name in at_top)
+        raise InputError(
+            f"{stem}{year}: version V{top} is ambiguous, {len(at_top)} files claim it: {claimants}. "
+            f"Remove all but one, or pin one in config cbs.pins ({stem}{year}: <file name>)"
+        )
+    return at_top[0].filename
+
+
+def _pinned_file(pin: str, pin_key: str, same_stem: list[CbsName], parsed: list[CbsName]) -> str:
+    """The file a pin names, checked to exist and to be of the pinned stem and year."""
+    matches = [name for name in parsed if name.filename == pin]
+    if not matches:
+        matches = [name for name in parsed if name.filename.upper() == pin.upper()]
+    if len(matches) != 1:
+        problem = "matches several files (case)" if matches else "is not there (as a CBS file)"
+        found = ", ".join(name.filename for name in same_stem) or "none"
+        raise InputError(f"pin {pin_key}: {pin} {problem}; files found for this stem: {found}")
+    name = matches[0]
+    if f"{name.stem}{name.year}" != pin_key:
+        raise InputError(f"pin {pin_key}: {pin} is a file of {name.stem}{name.year}")
+    return name.filename
+
+
+def _found(same_stem: list[CbsName], stem: str, year: int | None = None) -> str:
+    """The tail of a 'no file' message: what was found for the stem, and any VRL-only year."""
+    if not same_stem:
+        return f"; there is no file of stem {stem} at all"
+    listing = ", ".join(name.filename for name in same_stem)
+    provisional = [n for n in same_stem if n.provisional and year in (None, n.year)]
+    hint = ""
+    if provisional and all(n.provisional for n in same_stem if year in (None, n.year)):
+        which = ", ".join(n.filename for n in provisional)
+        hint = f" (only provisional VRL: {which}; ignored unless pinned in config cbs.pins)"
+    return f"; files found for {stem}: {listing}{hint}"
+
+
+def _report_unused_pins(chosen: dict[str, str], pins: dict[str, str]) -> None:
+    """Log pins that chose nothing (a typo in a pin would otherwise go unnoticed)."""
+    used = {filename.upper() for filename in chosen.values()}
+    for key, filename in pins.items():
+        if filename.upper() not in used:
+            log.warning("pin %s: %s was not used by any wanted input", key, filename)
+
+
+# --- converting -------------------------------------------------------------------------------
+
+
+def convert_to_parquet(
+    path: str | os.PathLike,
+    out_path: str | os.PathLike,
+    columns: list[str],
+    chunk_rows: int = 1_000_000,
+) -> int:
+    """Write the requested columns of a CBS file to Parquet as strings; return the row count.
+
+    Output columns are named as requested, in upper case. Memory stays bounded: SPSS files are read
+    `chunk_rows` rows at a time, CSV and Parquet are streamed by polars. The output is written to a
+    temporary file next to `out_path` and renamed at the end, so a failure leaves nothing behind.
+    """
+    path, out_path = Path(path), Path(out_path)
+    wanted = _output_names(columns)
+    convert = _CONVERTERS.get(path.suffix.lower())
+    if convert is None:
+        raise InputError(f"{path}: unsupported format (expected one of {', '.join(FORMATS)})")
+    _check_readable(path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    with _temporary_next_to(out_path) as temporary:
+        rows = convert(path, temporary, wanted, chunk_rows)
+        if rows == 0:
+            raise InputError(f"{path}: the file has no rows")
+        os.replace(temporary, out_path)
+    return rows
+
+
+def _output_names(columns: list[str]) -> list[str]:
+    """The requested columns in upper case; asking for one twice is a programming error."""
+    upper = [column.upper() for column in columns]
+    if not upper or len(set(upper)) != len(upper):
+        raise ValueError(f"columns must be non-empty and distinct (ignoring case): {columns}")
+    return upper
+
+
+def _check_readable(path: Path) -> None:
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: the file is empty (0 bytes)")
+
+
+@contextmanager
+def _temporary_next_to(out_path: Path) -> Iterator[Path]:
+    """A fresh temporary path in the target's folder, removed unless it has been renamed.
+
+    The writer creates the file itself, so it gets the usual permissions (umask), as other outputs.
+    """
+    temporary = out_path.with_name(f".{out_path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        yield temporary
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+@contextmanager
+def _reading(path: Path, what: str) -> Iterator[None]:
+    """Turn a reader's exception into an InputError naming the file (no row values in it)."""
+    try:
+        yield
+    except InputError:
+        raise
+    except _READ_ERRORS as exc:
+        raise InputError(f"{path}: cannot read as {what}: {_describe(exc)}") from None
+
+
+def _describe(exc: BaseException) -> str:
+    """The first line of an exception message, long digit runs (identifiers) masked."""
+    lines = str(exc).strip().splitlines()
+    first = lines[0] if lines else ""
+    return f"{type(exc).__name__}: {_LONG_NUMBER.sub('<number>', first)[:300]}"
+
+
+def match_columns(available: list[str], requested: list[str], path: Path) -> dict[str, str]:
+    """Map each requested upper-case name to the file's own spelling of it (case-insensitive)."""
+    data_columns = [name for name in available if not _INDEX_COLUMN.match(name)]
+    spellings: dict[str, list[str]] = {}
+    for name in data_columns:
+        spellings.setdefault(name.upper(), []).append(name)
+    missing = [column for column in requested if column not in spellings]
+    if missing:
+        raise InputError(
+            f"{path}: column(s) {', '.join(missing)} not found; "
+            f"the file has: {', '.join(data_columns)}"
+        )
+    doubled = [column for column in requested if len(spellings[column]) > 1]
+    if doubled:
+        raise InputError(
+            f"{path}: column(s) {', '.join(doubled)} occur more than once when case is ignored: "
+            + "; ".join(", ".join(spellings[column]) for column in doubled)
+        )
+    return {column: spellings[column][0] for column in requested}
+
+
+def as_text(column: str, dtype: pl.DataType) -> pl.Expr:
+    """A polars expression writing one column as strings (whole numbers without ".0")."""
+    value = pl.col(column)
+    if dtype == pl.String:
+        return value
+    if dtype.is_float():
+        whole = value.is_finite() & (value.floor() == value) & (value.abs() < 2**53)
+        return (
+            pl.when(whole)
+            .then(value.cast(pl.Int64, strict=False).cast(pl.String))
+            .otherwise(value.cast(pl.String))
+        )
+    if dtype == pl.Date:
+        return value.dt.strftime("%Y%m%d")
+    return value.cast(pl.String)
+
+
+def _text_columns(schema: pl.Schema, source: dict[str, str]) -> list[pl.Expr]:
+    """Select and rename the requested columns, each as strings."""
+    return [as_text(spelling, schema[spelling]).alias(out) for out, spelling in source.items()]
+
+
+def _convert_sav(path: Path, out: Path, columns: list[str], chunk_rows: int) -> int:
+    """SPSS: read `chunk_rows` rows at a time with pyreadstat, append one row group per chunk."""
+    schema = pa.schema([(column, pa.large_string()) for column in columns])
+    rows = 0
+    with _reading(path, "SPSS .sav"):
+        _, meta = pyreadstat.read_sav(path, metadataonly=True)
+        source = match_columns(meta.column_names, columns, path)
+        with pq.ParquetWriter(out, schema, compression=PARQUET_COMPRESSION) as writer:
+            for chunk in _sav_chunks(path, list(source.values()), chunk_rows):
+                text = chunk.select(_text_columns(chunk.schema, source))
+                writer.write_table(text.to_arrow().cast(schema))
+                rows += text.height
+    _check_row_count(path, rows, meta.number_rows)
+    return rows
+
+
+def _sav_chunks(path: Path, usecols: list[str], chunk_rows: int) -> Iterator[pl.DataFrame]:
+    """The selected columns of a .sav file in polars chunks, user-missing codes kept as values."""
+    chunks = pyreadstat.read_file_in_chunks(
+        pyreadstat.read_sav,
+        path,
+        chunksize=chunk_rows,
+        usecols=usecols,
+        user_missing=True,
+        output_format="polars",
+    )
+    for chunk, _ in chunks:
+        yield chunk
+
+
+def _check_row_count(path: Path, rows: int, expected: int | None) -> None:
+    """A .sav header states its row count (if known): fewer rows read means a truncated file."""
+    if expected is not None and expected >= 0 and rows != expected:
+        raise InputError(
+            f"{path}: read {rows} rows but the SPSS header announces {expected} (truncated file?)"
+        )
+
+
+def sniff_separator(path: Path) -> str:
+    """';' or ',' , whichever occurs more often in the header line."""
+    with path.open("rb") as handle:
+        header = handle.readline().decode("utf-8-sig", errors="replace")
+    return ";" if header.count(";") > header.count(",") else ","
+
+
+def _convert_csv(path: Path, out: Path, columns: list[str], chunk_rows: int) -> int:
+    """CSV: stream with polars, every column a string, empty fields as "" (as in SPSS)."""
+    with _reading(path, "CSV"):
+        frame = pl.scan_csv(path, separator=sniff_separator(path), infer_schema=False)
+        source = match_columns(frame.collect_schema().names(), columns, path)
+        selected = [pl.col(spelling).fill_null("").alias(out) for out, spelling in source.items()]
+        frame.select(selected).sink_parquet(
+            out, compression=PARQUET_COMPRESSION, row_group_size=chunk_rows
+        )
+        return pq.ParquetFile(out).metadata.num_rows
+
+
+def _convert_parquet(path: Path, out: Path, columns: list[str], chunk_rows: int) -> int:
+    """Parquet: stream with polars, each requested column cast to strings."""
+    with _reading(path, "Parquet"):
+        frame = pl.scan_parquet(path)
+        schema = frame.collect_schema()
+        source = match_columns(schema.names(), columns, path)
+        frame.select(_text_columns(schema, source)).sink_parquet(
+            out, compression=PARQUET_COMPRESSION, row_group_size=chunk_rows
+        )
+        return pq.ParquetFile(out).metadata.num_rows
+
+
+_CONVERTERS = {".sav": _convert_sav, ".csv": _convert_csv, ".parquet": _convert_parquet}

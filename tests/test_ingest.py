@@ -1,0 +1,430 @@
+"""The CBS readers: file names, version choice, and conversion of .sav/.csv/.parquet to string Parquet."""
+
+import datetime
+import logging
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+import polars as pl
+import pyarrow.parquet as pq
+import pyreadstat
+import pytest
+from wwvw.ingest import (
+    CbsName,
+    InputError,
+    Wanted,
+    choose_files,
+    convert_to_parquet,
+    parse_cbs_name,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "scripts" / "ingest_cbs.py"
+SYNTHETIC_SECM = ROOT / "resources" / "synthetic" / "cbs" / "SECMBUS2018V1.sav"
+
+
+def people(n: int = 10) -> pd.DataFrame:
+    """A tiny CBS-like table: zero-padded keys, codes with a leading space, unknown codes."""
+    return pd.DataFrame(
+        {
+            "RINPERSOONS": ["R"] * n,
+            "RINPERSOON": [f"{12345 + i:09d}" for i in range(n)],
+            "Gem2015": ["0599" if i % 2 else "0363" for i in range(n)],
+            "gem2016": ["0599"] * n,
+            "PLHH": [" 2" if i % 3 else "10" for i in range(n)],
+            "HERKOMST": ["----" if i % 4 == 0 else "6030" for i in range(n)],
+        }
+    )
+
+
+def write_sav(path: Path, frame: pd.DataFrame, **options) -> Path:
+    pyreadstat.write_sav(frame, path, **options)
+    return path
+
+
+def read_back(path: Path) -> pl.DataFrame:
+    return pl.read_parquet(path)
+
+
+# --- file names -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "filename,expected",
+    [
+        ("GBAPERSOON2018TABV2.sav", ("GBAPERSOON", "TAB", 2018, 2, False, "sav", "")),
+        ("GBAPERSOON2018TABV1.sav", ("GBAPERSOON", "TAB", 2018, 1, False, "sav", "")),
+        ("SECMBUS2018V1.sav", ("SECM", "BUS", 2018, 1, False, "sav", "")),
+        ("VRLHOOGSTEOPL2016TABV4.sav", ("HOOGSTEOPL", "TAB", 2016, 4, True, "sav", "")),
+        ("VSLGWB2018TAB03V1.sav", ("VSLGWB", "TAB", 2018, 1, False, "sav", "03")),
+        ("GBAHUISHOUDENS2018BUSV1.sav", ("GBAHUISHOUDENS", "BUS", 2018, 1, False, "sav", "")),
+        ("WANBZVW2015TABV1.csv", ("WANBZVW", "TAB", 2015, 1, False, "csv", "")),
+        ("MEDICIJN2015TABV1.parquet", ("MEDICIJN", "TAB", 2015, 1, False, "parquet", "")),
+        ("HOOGSTEOPL2015TABV12.sav", ("HOOGSTEOPL", "TAB", 2015, 12, False, "sav", "")),
+        ("gbapersoon2018tabv2.SAV", ("GBAPERSOON", "TAB", 2018, 2, False, "sav", "")),
+        ("vrlhoogsteopl2016tabv4.sav", ("HOOGSTEOPL", "TAB", 2016, 4, True, "sav", "")),
+        ("secmbus2018v1.csv", ("SECM", "BUS", 2018, 1, False, "csv", "")),
+    ],
+)
+def test_parse_every_contract_name_form(filename, expected):
+    name = parse_cbs_name(filename)
+    assert isinstance(name, CbsName)
+    assert name.filename == filename
+    fields = (name.stem, name.kind, name.year, name.version, name.provisional, name.extension)
+    assert (*fields, name.extra) == expected
+
+
+@pytest.mark.parametrize(
+    "filename",
+    [
+        "README.txt",
+        "uitkeringen.csv",
+        "GBAPERSOON2018TAB.sav",  # no version
+        "GBAPERSOONTABV2.sav",  # no year
+        "GBAPERSOON2018TABV2.xlsx",  # not a contract format
+        "GBAPERSOON2018V2.sav",  # neither TAB nor BUS
+        "GBAPERSOON2018TABV2.sav.bak",
+    ],
+)
+def test_names_outside_the_contract_do_not_parse(filename):
+    assert parse_cbs_name(filename) is None
+
+
+# --- choosing versions ------------------------------------------------------------------------
+
+SNAPSHOT = [
+    "GBAPERSOON2018TABV1.sav",
+    "GBAPERSOON2018TABV2.sav",
+    "HOOGSTEOPL2015TABV3.sav",
+    "HOOGSTEOPL2016TABV3.sav",
+    "HOOGSTEOPL2017TABV3.sav",
+    "VRLHOOGSTEOPL2016TABV4.sav",
+    "VRLHOOGSTEOPL2018TABV1.sav",
+    "SECMBUS2018V1.sav",
+    "WANBZVW2015TABV1.csv",
+    "VSLGWB2018TAB03V1.sav",
+]
+
+
+def choose_one(wanted: Wanted, names=SNAPSHOT, pins=None) -> str:
+    return choose_files(names, [wanted], pins or {})[wanted.key]
+
+
+def test_highest_version_wins():
+    assert choose_one(Wanted("persons", "GBAPERSOON", 2018)) == "GBAPERSOON2018TABV2.sav"
+
+
+def test_provisional_vrl_file_is_ignored_even_with_a_higher_version():
+    assert choose_one(Wanted("edu", "HOOGSTEOPL", 2016)) == "HOOGSTEOPL2016TABV3.sav"
+
+
+def test_only_a_vrl_file_is_an_error_that_says_so():
+    with pytest.raises(InputError, match="HOOGSTEOPL2018.*only provisional VRL") as error:
+        choose_one(Wanted("edu", "HOOGSTEOPL", 2018))
+    assert "VRLHOOGSTEOPL2018TABV1.sav" in str(error.value)
+    names = ["VRLMEDICIJN2015TABV1.sav"]
+    with pytest.raises(InputError, match="MEDICIJN2015.*only provisional VRL"):
+        choose_one(Wanted("drugs", "MEDICIJN", 2015), names=names)
+    with pytest.raises(InputError, match="MEDICIJN.*latest.*only provisional VRL"):
+        choose_one(Wanted("drugs", "MEDICIJN", "latest"), names=names)
+
+
+def test_missing_stem_and_year_is_an_error_naming_them_and_what_was_found():
+    with pytest.raises(InputError, match="WANBZVW2016.*WANBZVW2015TABV1.csv") as error:
+        choose_one(Wanted("debt", "WANBZVW", 2016))
+    assert "VRL" not in str(error.value)
+    with pytest.raises(InputError, match="MEDICIJN2015.*no file of stem MEDICIJN"):
+        choose_one(Wanted("drugs", "MEDICIJN", 2015))
+
+
+def test_pin_overrides_the_highest_version_and_may_name_a_vrl_file():
+    pins = {
+        "GBAPERSOON2018": "GBAPERSOON2018TABV1.sav",
+        "hoogsteopl2016": "VRLHOOGSTEOPL2016TABV4.sav",
+    }
+    chosen = choose_files(
+        SNAPSHOT, [Wanted("persons", "GBAPERSOON", 2018), Wanted("edu", "HOOGSTEOPL", 2016)], pins
+    )
+    assert chosen == {"persons": "GBAPERSOON2018TABV1.sav", "edu": "VRLHOOGSTEOPL2016TABV4.sav"}
+
+
+def test_pin_naming_an_absent_file_is_an_error():
+    with pytest.raises(InputError, match="GBAPERSOON2018.*GBAPERSOON2018TABV3.sav.*not there"):
+        choose_one(
+            Wanted("persons", "GBAPERSOON", 2018),
+            pins={"GBAPERSOON2018": "GBAPERSOON2018TABV3.sav"},
+        )
+
+
+def test_pin_naming_a_file_of_another_year_is_an_error():
+    with pytest.raises(InputError, match="HOOGSTEOPL2016.*HOOGSTEOPL2015"):
+        choose_one(
+            Wanted("edu", "HOOGSTEOPL", 2016), pins={"HOOGSTEOPL2016": "HOOGSTEOPL2015TABV3.sav"}
+        )
+
+
+def test_same_version_in_two_formats_is_ambiguous():
+    names = ["GBAPERSOON2018TABV1.sav", "GBAPERSOON2018TABV2.sav", "GBAPERSOON2018TABV2.csv"]
+    with pytest.raises(InputError, match="GBAPERSOON2018.*V2.*ambiguous") as error:
+        choose_one(Wanted("persons", "GBAPERSOON", 2018), names=names)
+    assert "GBAPERSOON2018TABV2.sav" in str(error.value)
+    assert "GBAPERSOON2018TABV2.csv" in str(error.value)
+
+
+def test_ambiguity_is_resolved_by_a_pin():
+    names = ["GBAPERSOON2018TABV2.sav", "GBAPERSOON2018TABV2.csv"]
+    pins = {"GBAPERSOON2018": "GBAPERSOON2018TABV2.csv"}
+    assert choose_one(Wanted("p", "GBAPERSOON", 2018), names, pins) == "GBAPERSOON2018TABV2.csv"
+
+
+def test_latest_takes_the_highest_final_year_then_version():
+    assert choose_one(Wanted("edu", "HOOGSTEOPL", "latest")) == "HOOGSTEOPL2017TABV3.sav"
+    names = ["WANBZVW2016TABV1.sav", "WANBZVW2016TABV2.csv", "WANBZVW2015TABV9.sav"]
+    assert choose_one(Wanted("debt", "WANBZVW", "latest"), names=names) == "WANBZVW2016TABV2.csv"
+
+
+def test_latest_reaches_a_vrl_year_only_through_a_pin():
+    pins = {"HOOGSTEOPL2018": "VRLHOOGSTEOPL2018TABV1.sav"}
+    assert choose_one(Wanted("edu", "HOOGSTEOPL", "latest"), pins=pins) == (
+        "VRLHOOGSTEOPL2018TABV1.sav"
+    )
+
+
+def test_spell_file_and_variant_names_are_found_by_their_stem():
+    chosen = choose_files(
+        SNAPSHOT, [Wanted("secm", "SECM", 2018), Wanted("regions", "VSLGWB", "latest")], {}
+    )
+    assert chosen == {"secm": "SECMBUS2018V1.sav", "regions": "VSLGWB2018TAB03V1.sav"}
+
+
+def test_names_that_do_not_parse_are_reported(caplog):
+    with caplog.at_level(logging.WARNING, logger="wwvw.ingest"):
+        choose_files([*SNAPSHOT, "notes.txt"], [Wanted("secm", "SECM", 2018)], {})
+    assert "notes.txt" in caplog.text
+
+
+# --- converting -------------------------------------------------------------------------------
+
+
+def test_sav_columns_match_case_insensitively_and_come_out_upper_case(tmp_path):
+    source = write_sav(tmp_path / "VSLGWB2018TAB03V1.sav", people())
+    out = tmp_path / "out.parquet"
+    rows = convert_to_parquet(source, out, ["rinpersoon", "gem2015", "GEM2016"])
+    table = read_back(out)
+    assert rows == 10
+    assert table.columns == ["RINPERSOON", "GEM2015", "GEM2016"]
+    assert table["GEM2015"].to_list() == people()["Gem2015"].to_list()
+
+
+def test_sav_strings_are_kept_exactly(tmp_path):
+    source = write_sav(
+        tmp_path / "x.sav", people(), missing_ranges={"HERKOMST": ["----"]}
+    )  # CBS may declare unknown codes user-missing: they must survive as codes
+    out = tmp_path / "out.parquet"
+    convert_to_parquet(source, out, ["RINPERSOONS", "RINPERSOON", "PLHH", "HERKOMST"])
+    table = read_back(out)
+    assert table.schema == pl.Schema(dict.fromkeys(table.columns, pl.String))
+    assert table["RINPERSOON"][0] == "000012345"
+    assert table["PLHH"].to_list() == people()["PLHH"].to_list()  # " 2" keeps its space
+    assert table["HERKOMST"].to_list() == people()["HERKOMST"].to_list()
+
+
+def test_numeric_sav_column_comes_back_as_whole_number_strings(tmp_path):
+    frame = pd.DataFrame({"JAAR": [2015.0, 2016.0, float("nan")], "AANDEEL": [2.5, 0.0, -1.0]})
+    source = write_sav(tmp_path / "x.sav", frame)
+    out = tmp_path / "out.parquet"
+    convert_to_parquet(source, out, ["jaar", "aandeel"])
+    table = read_back(out)
+    assert table["JAAR"].to_list() == ["2015", "2016", None]
+    assert table["AANDEEL"].to_list() == ["2.5", "0", "-1"]
+
+
+def test_sav_date_column_comes_back_as_yyyymmdd(tmp_path):
+    frame = pd.DataFrame({"DATUM": [datetime.date(2015, 1, 31), None]})
+    source = write_sav(tmp_path / "x.sav", frame)
+    convert_to_parquet(source, tmp_path / "out.parquet", ["DATUM"])
+    assert read_back(tmp_path / "out.parquet")["DATUM"].to_list() == ["20150131", None]
+
+
+@pytest.mark.parametrize(
+    "compression",
+    [{}, {"row_compress": True}, {"compress": True}],
+    ids=["plain", "bytecode", "zsav"],
+)
+def test_chunked_sav_conversion_gives_the_same_table(tmp_path, compression):
+    source = write_sav(tmp_path / "x.sav", people(10), **compression)
+    columns = ["RINPERSOONS", "RINPERSOON", "PLHH"]
+    convert_to_parquet(source, tmp_path / "whole.parquet", columns)
+    rows = convert_to_parquet(source, tmp_path / "chunks.parquet", columns, chunk_rows=3)
+    assert rows == 10
+    assert read_back(tmp_path / "chunks.parquet").equals(read_back(tmp_path / "whole.parquet"))
+    assert pq.ParquetFile(tmp_path / "chunks.parquet").metadata.num_row_groups == 4
+
+
+@pytest.mark.parametrize("separator", [",", ";"])
+def test_csv_with_either_separator_reads_as_strings(tmp_path, separator):
+    lines = ["RINPERSOONS,RINPERSOON,Gem2015,PLHH", "R,000012345,0599, 2", "R,000000001,,10"]
+    source = tmp_path / "x.csv"
+    source.write_text("\n".join(line.replace(",", separator) for line in lines) + "\n")
+    out = tmp_path / "out.parquet"
+    assert convert_to_parquet(source, out, ["rinpersoon", "GEM2015", "plhh"]) == 2
+    assert read_back(out).to_dict(as_series=False) == {
+        "RINPERSOON": ["000012345", "000000001"],
+        "GEM2015": ["0599", ""],  # an empty field is "", as an empty SPSS string
+        "PLHH": [" 2", "10"],
+    }
+
+
+def test_csv_unnamed_index_column_and_bom_are_dropped(tmp_path):
+    source = tmp_path / "WANBZVW2015TABV1.csv"
+    source.write_bytes("\ufeff;RINPERSOONS;RINPERSOON\n0;R;000012345\n1;R;000000007\n".encode())
+    out = tmp_path / "out.parquet"
+    convert_to_parquet(source, out, ["RINPERSOONS", "RINPERSOON"])
+    assert read_back(out).to_dict(as_series=False) == {
+        "RINPERSOONS": ["R", "R"],
+        "RINPERSOON": ["000012345", "000000007"],
+    }
+
+
+def test_parquet_columns_are_cast_to_strings(tmp_path):
+    source = tmp_path / "MEDICIJN2015TABV1.parquet"
+    pl.DataFrame(
+        {"rinpersoon": ["000012345", "000000002"], "Atc4": ["N06A", "A10B"], "JAAR": [2015.0, 2.5]}
+    ).write_parquet(source)
+    out = tmp_path / "out.parquet"
+    convert_to_parquet(source, out, ["RINPERSOON", "ATC4", "jaar"])
+    assert read_back(out).to_dict(as_series=False) == {
+        "RINPERSOON": ["000012345", "000000002"],
+        "ATC4": ["N06A", "A10B"],
+        "JAAR": ["2015", "2.5"],
+    }
+
+
+@pytest.mark.parametrize("extension", ["sav", "csv", "parquet"])
+def test_missing_column_error_names_file_and_column_and_lists_the_columns(tmp_path, extension):
+    source = tmp_path / f"GBAPERSOON2018TABV2.{extension}"
+    frame = people(3)[["RINPERSOONS", "RINPERSOON"]]
+    if extension == "sav":
+        write_sav(source, frame)
+    elif extension == "csv":
+        frame.to_csv(source, index=False)
+    else:
+        pl.from_pandas(frame).write_parquet(source)
+    out = tmp_path / "out.parquet"
+    with pytest.raises(InputError, match="GBAHERKOMSTGROEPERING") as error:
+        convert_to_parquet(source, out, ["RINPERSOON", "GBAHERKOMSTGROEPERING"])
+    message = str(error.value)
+    assert source.name in message
+    assert "RINPERSOONS, RINPERSOON" in message
+    assert list(tmp_path.iterdir()) == [source]
+
+
+@pytest.mark.parametrize("rows", [10, 2000])
+def test_truncated_sav_is_an_input_error_and_leaves_no_output(tmp_path, rows):
+    whole = write_sav(tmp_path / "whole.sav", people(rows))
+    source = tmp_path / "SECMBUS2018V1.sav"
+    raw = whole.read_bytes()
+    source.write_bytes(raw[: len(raw) // 2])
+    whole.unlink()
+    out = tmp_path / "out.parquet"
+    with pytest.raises(InputError, match="SECMBUS2018V1.sav") as error:
+        convert_to_parquet(source, out, ["RINPERSOON"], chunk_rows=100)
+    assert "000012345" not in str(error.value)
+    assert list(tmp_path.iterdir()) == [source]
+
+
+@pytest.mark.parametrize("extension", ["sav", "csv", "parquet"])
+def test_empty_file_is_an_input_error_and_leaves_no_output(tmp_path, extension):
+    source = tmp_path / f"WANBZVW2015TABV1.{extension}"
+    source.write_bytes(b"")
+    with pytest.raises(InputError, match=f"WANBZVW2015TABV1.{extension}.*empty"):
+        convert_to_parquet(source, tmp_path / "out.parquet", ["RINPERSOON"])
+    assert list(tmp_path.iterdir()) == [source]
+
+
+def test_file_with_a_header_and_no_rows_is_an_input_error(tmp_path):
+    source = tmp_path / "WANBZVW2015TABV1.csv"
+    source.write_text("RINPERSOONS;RINPERSOON\n")
+    with pytest.raises(InputError, match="WANBZVW2015TABV1.csv.*no rows"):
+        convert_to_parquet(source, tmp_path / "out.parquet", ["RINPERSOON"])
+    assert list(tmp_path.iterdir()) == [source]
+
+
+def test_unreadable_parquet_is_an_input_error(tmp_path):
+    source = tmp_path / "MEDICIJN2015TABV1.parquet"
+    source.write_bytes(b"this is not parquet at all")
+    with pytest.raises(InputError, match="MEDICIJN2015TABV1.parquet"):
+        convert_to_parquet(source, tmp_path / "out.parquet", ["RINPERSOON"])
+    assert list(tmp_path.iterdir()) == [source]
+
+
+@pytest.mark.skipif(not SYNTHETIC_SECM.exists(), reason="no synthetic snapshot in resources/")
+def test_synthetic_secm_file_converts_completely(tmp_path):
+    columns = ["RINPERSOONS", "RINPERSOON", "AANVSECM", "EINDSECM", "SECM"]
+    out = tmp_path / "secm.parquet"
+    rows = convert_to_parquet(SYNTHETIC_SECM, out, columns)
+    _, meta = pyreadstat.read_sav(SYNTHETIC_SECM, metadataonly=True)
+    assert rows == meta.number_rows == pq.ParquetFile(out).metadata.num_rows
+    schema = pl.read_parquet_schema(out)
+    assert schema == dict.fromkeys(columns, pl.String)
+    lengths = pl.scan_parquet(out).select(pl.col("RINPERSOON").str.len_bytes().unique()).collect()
+    assert lengths.to_series().to_list() == [9]
+
+
+# --- the rule script --------------------------------------------------------------------------
+
+
+def test_rule_script_from_the_command_line_logs_counts_not_values(tmp_path):
+    source = write_sav(tmp_path / "GBAPERSOON2018TABV2.sav", people())
+    out, log = tmp_path / "out" / "persons.parquet", tmp_path / "ingest.log"
+    command = [sys.executable, str(SCRIPT), str(source), str(out), "--log", str(log)]
+    result = subprocess.run(
+        [*command, "--columns", "RINPERSOONS", "rinpersoon", "--chunk-rows", "4"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    text = log.read_text()
+    assert source.name in text and "10 rows" in text
+    assert "000012345" not in text
+    assert read_back(out).columns == ["RINPERSOONS", "RINPERSOON"]
+
+
+def test_rule_script_fails_with_the_input_error_in_the_log(tmp_path):
+    source = write_sav(tmp_path / "GBAPERSOON2018TABV2.sav", people())
+    out, log = tmp_path / "persons.parquet", tmp_path / "ingest.log"
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(SCRIPT),
+            str(source),
+            str(out),
+            "--columns",
+            "NOPE",
+            "--log",
+            str(log),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    assert "NOPE" in log.read_text()
+    assert not out.exists()
+
+
+def test_rule_script_under_snakemake_reads_input_output_params_and_log(tmp_path):
+    source = write_sav(tmp_path / "GBAPERSOON2018TABV2.sav", people())
+    out, log = tmp_path / "persons.parquet", tmp_path / "ingest.log"
+    snakemake = SimpleNamespace(
+        input=[str(source)],
+        output=[str(out)],
+        params=SimpleNamespace(columns=["RINPERSOON", "gem2015"], chunk_rows=3),
+        log=[str(log)],
+    )
+    runpy.run_path(str(SCRIPT), init_globals={"snakemake": snakemake}, run_name="__main__")
+    assert read_back(out).columns == ["RINPERSOON", "GEM2015"]
+    assert "10 rows" in log.read_text()
