@@ -139,3 +139,15 @@ def test_municipal_mess_is_there(synthetic_dir):
     interventions = read_municipal(synthetic_dir, "interventies.csv")
     assert interventions["INTERVENTIE"].n_unique() > 100
     assert interventions["INTERVENTIE"].str.contains(r"^RE-\d{2} ").any()  # local code prefixes
+
+
+def test_older_secmbus_delivery_closes_open_spells_at_its_coverage_end(synthetic_dir):
+    old, _ = read_cbs(synthetic_dir / "cbs" / "SECMBUS2017V1.sav")
+    new, _ = read_cbs(synthetic_dir / "cbs" / "SECMBUS2018V1.sav")
+    assert old["EINDSECM"].max() == "20171231"
+    assert not old["EINDSECM"].is_in(["", "88888888", "99991231", "20501231", "20991231"]).any()
+    # a spell that the old delivery ends on its last covered day goes on in the new one
+    continued = old.filter(pl.col("EINDSECM") == "20171231").join(
+        new, on=["RINPERSOON", "AANVSECM", "SECM"], suffix="_new"
+    )
+    assert (continued["EINDSECM_new"] != "20171231").mean() > 0.5

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 OUTSIDE_BASE = 60_000
 BLOCK = 500_000
+OUTSIDE_SWITCH = 0.10  # monthly chance of a new draw of the income source, people elsewhere
 MOVERS_IN = 400  # on bijstand elsewhere in 2015, moved into the municipality in 2016, working
 REGISTER_YEARS = {
     "HOOGSTEOPL": (2015, 2016, 2017),
@@ -426,7 +427,8 @@ def build_outside_block(seed, start, n, first_index, municipality, group_names) 
     """People elsewhere: some on bijstand there; in the first block, some who move in later."""
     rng = stream(seed, f"outside-{start}")
     states, weights = _markov_weights(rng, n, welfare_share=0.04)
-    T = markov_timelines(rng, n, states, weights)
+    # national registers hold about six spells per person (100 million at 17 million persons)
+    T = markov_timelines(rng, n, states, weights, switch=OUTSIDE_SWITCH)
     home = registers.pick(rng, registers.OTHER_MUNICIPALITIES, n).astype(str)
     second = home.copy()
     move = np.full(n, -1)
@@ -449,6 +451,9 @@ def write_block(rng, writers, block: Block, group_codes, provisional: bool) -> N
     writers["GBAPERSOON2018TABV2.sav"].write(people_frame)
     writers["GBAPERSOON2018TABV1.sav"].write(_older_version(rng, people_frame))
     writers["SECMBUS2018V1.sav"].write(registers.secm_spells(rng, block.rins, block.timeline))
+    writers["SECMBUS2017V1.sav"].write(
+        registers.secm_spells(rng, block.rins, block.timeline, older_version=True)
+    )
     spells, objects = registers.address_spells(
         rng, block.rins, block.first_index, block.municipality, block.moves
     )

@@ -115,6 +115,7 @@ TABLES: dict[str, dict] = {
 
 # file name (in cbs/) -> table kind. The year in a TAB name is the register year.
 CBS_FILES = {
+    "SECMBUS2017V1.sav": "SECMBUS",  # older delivery: spells open at 20171231 continue in 2018
     "SECMBUS2018V1.sav": "SECMBUS",
     "GBAPERSOON2018TABV1.sav": "GBAPERSOONTAB",  # older version: must lose to V2
     "GBAPERSOON2018TABV2.sav": "GBAPERSOONTAB",

@@ -109,12 +109,19 @@ def gba_person(
     )
 
 
-def secm_spells(rng: np.random.Generator, rins: pl.Series, T: np.ndarray) -> pl.DataFrame:
-    """SECMBUS: one row per run of the same code; runs reaching the coverage end are open."""
+def secm_spells(
+    rng: np.random.Generator, rins: pl.Series, T: np.ndarray, older_version: bool = False
+) -> pl.DataFrame:
+    """SECMBUS: one row per run of the same code; runs reaching the coverage end are open.
+
+    The older version covers one year less: its open spells end on 20171231, the last day it
+    covers, and continue in the newer version (which must win)."""
+    if older_version:
+        T = T[:, : N_MONTHS - 12]
     person, start, end, code = runs(T)
-    ongoing = end == N_MONTHS - 1
+    ongoing = end == T.shape[1] - 1
     ends = last_day(end).astype(object)
-    ends[ongoing] = open_ends(rng, int(ongoing.sum()))
+    ends[ongoing] = last_day(end[ongoing]) if older_version else open_ends(rng, int(ongoing.sum()))
     return pl.DataFrame(
         {
             "RINPERSOONS": "R",
