@@ -1,11 +1,8 @@
 """Rule `characteristics`: covariates at the anchor month and the work outcome after it."""
 
-from pathlib import Path
-
 import polars as pl
-import yaml
 from wwvw import logs
-from wwvw.characteristics import Rules, characteristics
+from wwvw.characteristics import Rules, characteristics, condition_table
 from wwvw.db import connect_rule, date_month_expr
 
 
@@ -22,15 +19,7 @@ if __name__ == "__main__":
     log = logs.setup(snakemake.log[0])  # noqa: F821
     con = connect_rule(snakemake)  # noqa: F821
     con.register("anchors", anchors(pl.read_parquet(snakemake.input.anchors)))  # noqa: F821
-    groups = yaml.safe_load(Path(snakemake.input.conditions).read_text())["groups"]  # noqa: F821
-    con.register(
-        "atc_groups",
-        pl.DataFrame(
-            [(atc.upper(), group) for group, codes in groups.items() for atc in codes],
-            schema=["ATC4", "condition"],
-            orient="row",
-        ),
-    )
+    con.register("atc_groups", condition_table(snakemake.input.conditions))  # noqa: F821
     rules = Rules.from_config(snakemake.params.cohort)  # noqa: F821
     result = characteristics(con, rules, snakemake.params.migration_groups)  # noqa: F821
     result.write_parquet(snakemake.output[0])  # noqa: F821

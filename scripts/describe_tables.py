@@ -2,7 +2,7 @@
 
 import polars as pl
 from wwvw import logs
-from wwvw.tables import interventions_by_department, table1, table2
+from wwvw.tables import interventions_by_department, table1, table2, time_to_work
 
 if __name__ == "__main__":
     log = logs.setup(snakemake.log[0])  # noqa: F821
@@ -16,6 +16,7 @@ if __name__ == "__main__":
         pl.read_parquet(inp.interventions),
         snakemake.params.min_participants,  # noqa: F821
     ).write_csv(out.interventions)
+    time_to_work(population, by=snakemake.params.time_to_work_by).write_csv(out.time_to_work)  # noqa: F821
     log.info(
         "tables written for %d persons and %d cohort members", population.height, cohort.height
     )

@@ -20,9 +20,11 @@ followup_window is the latest start that could still count (0: none could).
 """
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import polars as pl
+import yaml
 
 from .db import month_of
 
@@ -45,6 +47,16 @@ class Rules:
             cohort["followup_months"],
             month_of(cohort["followup_end"]),
         )
+
+
+def condition_table(path: str | Path) -> pl.DataFrame:
+    """(ATC4, condition) pairs from the chronic-condition mapping in config."""
+    groups = yaml.safe_load(Path(path).read_text())["groups"]
+    return pl.DataFrame(
+        [(atc.upper(), group) for group, codes in groups.items() for atc in codes],
+        schema=["ATC4", "condition"],
+        orient="row",
+    )
 
 
 def _in(values) -> str:

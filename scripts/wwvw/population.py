@@ -156,3 +156,70 @@ def linkage_report(con: duckdb.DuckDBPyConnection, sources: dict[str, str]) -> p
             """
         )
     return con.sql(" UNION ALL ".join(parts) + " ORDER BY source").pl()
+
+
+def chronic_prevalence_sql(year: int, municipality: str) -> str:
+    """Residents of the municipality in `year` (address on the first day of any month), split by a
+    month of bijstand in that year while resident; one row per person with their condition groups
+    from the medicines of that year. Tables: addresses, municipalities, secm, benefits, medicines,
+    atc_groups."""
+    first, last = year * 12, year * 12 + 11
+    w = Window(first, last, municipality, 0, 200)
+    return f"""
+    WITH objects AS (
+        SELECT SOORTOBJECTNUMMER, RINOBJECTNUMMER FROM municipalities
+        WHERE code(GEM{year}) = '{municipality}'
+    ),
+    spells AS (
+        SELECT a.RINPERSOONS, a.RINPERSOON,
+               greatest(first_covered_month(GBADATUMAANVANGADRESHOUDING), {first}) AS s,
+               least(cbs_end_month(GBADATUMEINDEADRESHOUDING), {last}) AS e
+        FROM addresses a SEMI JOIN objects o USING (SOORTOBJECTNUMMER, RINOBJECTNUMMER)
+    ),
+    resident AS (
+        SELECT DISTINCT RINPERSOONS, RINPERSOON, unnest(range(s, e + 1)) AS month
+        FROM spells WHERE s <= e
+    ),
+    bijstand AS (
+        SELECT DISTINCT RINPERSOONS, RINPERSOON
+        FROM ({bijstand_months_sql(w)}) b JOIN resident USING (RINPERSOONS, RINPERSOON, month)
+    ),
+    conditions AS (
+        SELECT m.RINPERSOONS, m.RINPERSOON, list(DISTINCT g.condition ORDER BY g.condition) AS groups
+        FROM medicines m JOIN atc_groups g ON g.ATC4 = upper(code(m.ATC4))
+        WHERE m.year = {year}
+        GROUP BY ALL
+    )
+    SELECT r.RINPERSOONS, r.RINPERSOON,
+           CASE WHEN b.RINPERSOON IS NULL THEN 'rest' ELSE 'bijstand' END AS group_name,
+           coalesce(c.groups, []) AS groups
+    FROM (SELECT DISTINCT RINPERSOONS, RINPERSOON FROM resident) r
+    LEFT JOIN bijstand b USING (RINPERSOONS, RINPERSOON)
+    LEFT JOIN conditions c USING (RINPERSOONS, RINPERSOON)
+    """
+
+
+def chronic_prevalence(
+    con: duckdb.DuckDBPyConnection, year: int, municipality: str, conditions: list[str]
+) -> pl.DataFrame:
+    """Figure 1: per group (bijstand recipients, rest of the municipality) the number of residents
+    and the number and share with each condition group and with three or more."""
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE residents AS {chronic_prevalence_sql(year, municipality)}"
+    )
+    counts = ", ".join(
+        f"count(*) FILTER (WHERE list_contains(groups, '{c}')) AS {c}" for c in conditions
+    )
+    rows = con.sql(
+        f"""
+        SELECT group_name, count(*) AS n, {counts},
+               count(*) FILTER (WHERE len(groups) >= 3) AS three_or_more
+        FROM residents GROUP BY group_name ORDER BY group_name
+        """
+    ).pl()
+    long = rows.unpivot(index=["group_name", "n"], variable_name="condition", value_name="n_with")
+    return (
+        long.with_columns((100 * pl.col("n_with") / pl.col("n")).round(1).alias("pct"))
+        .rename({"group_name": "group"})
+        .with_columns(pl.lit(year).alias("year"))
+    )

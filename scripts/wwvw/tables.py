@@ -95,3 +95,39 @@ def interventions_by_department(
         )
     )
     return counts.sort("department", "participants", "category", descending=[False, True, False])
+
+
+def time_to_work(population: pl.DataFrame, by: str = "chronic", horizon: int = 36) -> pl.DataFrame:
+    """Kaplan-Meier share started work by month since the anchor, per level of `by` (Figure 2).
+
+    A person is at risk in month m while no qualifying work has started before m and m is within
+    their follow-up window (followup_window: the latest month in which work could still count);
+    censoring happens at the end of that window."""
+    rows = []
+    levels = TABLE1_CHARACTERISTICS.get(by) or sorted(population[by].cast(pl.String).unique())
+    values = _as_levels(population, by)
+    for level in levels:
+        group = population.filter(values == level)
+        if group.height == 0:
+            continue
+        event = group["months_to_work"].fill_null(horizon + 10**6).to_numpy()
+        window = group["followup_window"].to_numpy()
+        surviving = 1.0
+        cumulative = 0
+        for month in range(1, horizon + 1):
+            at_risk = int(((event >= month) & (window >= month)).sum())
+            events = int(((event == month) & (window >= month)).sum())
+            if at_risk:
+                surviving *= 1 - events / at_risk
+            cumulative += events
+            rows.append(
+                {
+                    by: level,
+                    "month": month,
+                    "at_risk": at_risk,
+                    "events": events,
+                    "cumulative_events": cumulative,
+                    "pct_started": round(100 * (1 - surviving), 2),
+                }
+            )
+    return pl.DataFrame(rows)

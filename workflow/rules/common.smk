@@ -94,6 +94,8 @@ def data_stage_targets() -> list[str]:
         f"{RESULTS}/tables/table1.csv",
         f"{RESULTS}/tables/table2.csv",
         f"{RESULTS}/tables/interventions_by_department.csv",
+        f"{RESULTS}/tables/time_to_work.csv",
+        f"{RESULTS}/tables/chronic_prevalence.csv",
     ]
 
 

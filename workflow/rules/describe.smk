@@ -11,6 +11,7 @@ rule describe:
         table1=f"{RESULTS}/tables/table1.csv",
         table2=f"{RESULTS}/tables/table2.csv",
         interventions=f"{RESULTS}/tables/interventions_by_department.csv",
+        time_to_work=f"{RESULTS}/tables/time_to_work.csv",
     log:
         log_path("describe"),
     benchmark:
@@ -19,5 +20,29 @@ rule describe:
         "../../envs/pipeline.yaml"
     params:
         min_participants=config["interventions"]["min_participants"],
+        time_to_work_by="chronic",
     script:
         "../../scripts/describe_tables.py"
+
+
+rule chronic_prevalence:
+    """Figure 1's numbers: chronic conditions of bijstand recipients vs the rest of the municipality."""
+    input:
+        **raw_tables("addresses", "municipalities", "secm", "medicines"),
+        benefits=clean("benefits"),
+        conditions=config["chronic_conditions"],
+    output:
+        f"{RESULTS}/tables/chronic_prevalence.csv",
+    log:
+        log_path("chronic_prevalence"),
+    benchmark:
+        benchmark_path("chronic_prevalence")
+    conda:
+        "../../envs/pipeline.yaml"
+    resources:
+        mem_mb=4000,
+    params:
+        year=config["figures"]["prevalence_year"],
+        municipality=config["municipality"],
+    script:
+        "../../scripts/describe_prevalence.py"
