@@ -11,12 +11,20 @@ configfile: "config/config.yaml"
 validate(config, "workflow/schemas/config.schema.yaml")
 
 
+# Image of the locked environment for --sdm apptainer; build it from envs/Containerfile
+# (podman build -f envs/Containerfile -t ghcr.io/wat-werkt-voor-wie/pipeline:0.1.0 .)
+# or envs/apptainer.def. The tag is the project version in pyproject.toml.
+container: "docker://ghcr.io/wat-werkt-voor-wie/pipeline:0.1.0"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/synthetic.smk"
 include: "workflow/rules/ingest.smk"
 include: "workflow/rules/link.smk"
 include: "workflow/rules/cohort.smk"
 include: "workflow/rules/describe.smk"
+include: "workflow/rules/estimate.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:

@@ -1,6 +1,9 @@
 """Shared fixtures: the synthetic snapshot is generated once per test session into a temp dir."""
 
+import shutil
+import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -33,3 +36,29 @@ def synthetic_dir(tmp_path_factory, config, published) -> Path:
     groups = load_yaml(config["chronic_conditions"])["groups"]
     generate(out, published, config["cohort"], config["synthetic"], config["municipality"], groups)
     return out
+
+
+def snakemake(data_dir, snapshot, *args, config=()) -> subprocess.CompletedProcess:
+    """Run the workflow in the repository on a data directory under a snapshot name; `config`
+    holds further `key=value` overrides."""
+    command = [
+        str(Path(sys.executable).parent / "snakemake"),
+        *args,
+        "--cores",
+        "2",
+        "--config",
+        f"data_dir={data_dir}",
+        f"snapshot={snapshot}",
+        *config,
+    ]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+
+
+@pytest.fixture(scope="session")
+def results(synthetic_dir):
+    """Every default target run through Snakemake on the session's synthetic snapshot."""
+    snapshot = f"pytest-{uuid.uuid4().hex[:8]}"
+    run = snakemake(synthetic_dir, snapshot, "all")
+    assert run.returncode == 0, run.stderr[-3000:]
+    yield ROOT / "results" / snapshot
+    shutil.rmtree(ROOT / "results" / snapshot, ignore_errors=True)

@@ -1,10 +1,6 @@
 """The data stage end to end through Snakemake on the synthetic snapshot, against the truth:
 every person-level derived value must equal truth/persons.parquet exactly."""
 
-import shutil
-import subprocess
-import sys
-import uuid
 from pathlib import Path
 
 import polars as pl
@@ -25,35 +21,6 @@ COHORT_VARIABLES = [
     "referral_date",
     "intake_date",
 ]
-
-
-@pytest.fixture(scope="module")
-def results(synthetic_dir):
-    snapshot = f"pytest-{uuid.uuid4().hex[:8]}"
-    targets = [
-        f"results/{snapshot}/{t}"
-        for t in (
-            "cohort/cohort.parquet",
-            "cohort/population.parquet",
-            "tables/table1.csv",
-            "tables/table2.csv",
-            "qc/linkage.csv",
-            "qc/interventions.csv",
-        )
-    ]
-    command = [
-        str(Path(sys.executable).parent / "snakemake"),
-        *targets,
-        "--cores",
-        "2",
-        "--config",
-        f"data_dir={synthetic_dir}",
-        f"snapshot={snapshot}",
-    ]
-    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-    assert run.returncode == 0, run.stderr[-3000:]
-    yield ROOT / "results" / snapshot
-    shutil.rmtree(ROOT / "results" / snapshot, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

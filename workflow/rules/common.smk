@@ -1,6 +1,8 @@
 # Paths and input functions shared by every stage. Scripts are importable from scripts/ (package wwvw).
 import sys
 
+import yaml
+
 from snakemake.exceptions import WorkflowError
 from pathlib import Path
 
@@ -26,6 +28,12 @@ def synthetic_outputs() -> list[str]:
 
 
 CBS_TABLES = {t.key: t for t in cbs_tables(config["cohort"])}
+SPECIFICATIONS = {
+    spec["name"]: spec
+    for spec in yaml.safe_load(
+        Path(config["estimation"]["specifications"]).read_text()
+    )["specifications"]
+}
 MUNICIPAL = {
     "benefits": "uitkeringen",
     "intakes": "werkintake",
@@ -99,8 +107,17 @@ def data_stage_targets() -> list[str]:
     ]
 
 
+def estimation_targets() -> list[str]:
+    return [
+        f"{RESULTS}/estimates/estimates.csv",
+        f"{RESULTS}/estimates/diagnostics.csv",
+    ]
+
+
 def default_targets() -> list[str]:
-    targets = data_stage_targets()
+    targets = (
+        data_stage_targets() + estimation_targets() + [f"{RESULTS}/provenance.json"]
+    )
     if uses_synthetic_data():
         targets += synthetic_outputs()
     return targets

@@ -3,11 +3,12 @@
 
 
 rule ingest_cbs:
-    """Convert the chosen version of one CBS table (.sav, .csv or .parquet) to Parquet, all strings."""
+    """Convert the chosen version of one CBS table to Parquet (all strings), validated and screened."""
     input:
         lambda wc: f"{DATA_DIR}/cbs/{chosen_cbs_files()[wc.table]}",
     output:
-        raw("{table}"),
+        parquet=raw("{table}"),
+        report=f"{RESULTS}/qc/validation_{{table}}.csv",
     log:
         log_path("ingest_cbs", "_{table}"),
     benchmark:
@@ -26,12 +27,13 @@ rule ingest_cbs:
 
 
 rule clean_municipal:
-    """Clean one municipal extract: encoding, duplicates, missing tokens, dates, departments."""
+    """Clean one municipal extract (encoding, duplicates, missing, dates), screened and validated."""
     input:
         f"{DATA_DIR}/municipal/{{extract}}.csv",
     output:
         clean=f"{RESULTS}/clean/{{extract}}.parquet",
         report=f"{RESULTS}/qc/cleaning_{{extract}}.csv",
+        validation=f"{RESULTS}/qc/validation_{{extract}}.csv",
     log:
         log_path("clean_municipal", "_{extract}"),
     benchmark:

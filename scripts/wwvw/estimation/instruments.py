@@ -1,0 +1,120 @@
+"""Caseworker leniency instruments: leave-one-out and split-sample referral propensities.
+
+For department d and client i of caseworker j, the raw leave-one-out propensity is the share of
+j's OTHER clients referred to d:  z_i = (sum_{k in j} D_k - D_i) / (n_j - 1).
+The residualised version follows Dahl, Kostol and Mogstad (2014, QJE) and Dobbie, Goldin and Yang
+(2018, AER): first residualise the department dummy on the assignment-cell fixed effects,
+D~_k = D_k - mean_{cell(k)} D, then take the leave-one-out mean of D~ over the caseworker's other
+clients. Both equal the prediction for i from a regression of D (or D~) on caseworker dummies
+estimated without i (the JIVE first stage with caseworker dummies only).
+The split-sample variant (Angrist and Krueger 1995) computes each client's propensity from the
+caseworker's clients in the other random half, so no client's own referral enters another's
+instrument in the same half.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import polars as pl
+
+from .fixed_effects import demean_within_groups
+from .matrices import TREATMENTS, department_dummies, group_codes
+
+INSTRUMENT_KINDS = ("loo_raw", "loo_residualised", "split_sample", "split_sample_raw")
+
+
+def propensity_column(department: str) -> str:
+    """Name of the propensity column of a department."""
+    return f"propensity_{department}"
+
+
+def drop_small_caseloads(cohort: pl.DataFrame, min_clients: int) -> pl.DataFrame:
+    """Drop the clients of caseworkers with fewer than `min_clients` clients in the frame."""
+    caseload = pl.len().over("caseworker")
+    return cohort.filter(caseload >= min_clients)
+
+
+def leave_one_out_mean(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """(sum over i's group of values - value_i) / (group size - 1); NaN for singleton groups."""
+    sums = np.bincount(groups, weights=values)
+    counts = np.bincount(groups).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (sums[groups] - values) / (counts[groups] - 1)
+
+
+def other_half_mean(values: np.ndarray, groups: np.ndarray, half: np.ndarray) -> np.ndarray:
+    """Mean of values over the same group's observations in the other half; NaN if there are none."""
+    out = np.full(values.size, np.nan)
+    for side in (False, True):
+        donors = half != side
+        sums = np.bincount(groups[donors], weights=values[donors], minlength=groups.max() + 1)
+        counts = np.bincount(groups[donors], minlength=groups.max() + 1).astype(float)
+        receivers = ~donors
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[receivers] = sums[groups[receivers]] / counts[groups[receivers]]
+    return out
+
+
+def random_halves(n: int, seed: int) -> np.ndarray:
+    """Boolean membership of a random half (floor(n/2) True), deterministic in the seed."""
+    half = np.zeros(n, dtype=bool)
+    half[np.random.default_rng(seed).permutation(n)[: n // 2]] = True
+    return half
+
+
+def referral_targets(
+    cohort: pl.DataFrame, departments: Sequence[str], residualised: bool
+) -> np.ndarray:
+    """Department dummies, residualised on cell fixed effects if requested (n x len(departments))."""
+    dummies = department_dummies(cohort, departments)
+    if not residualised:
+        return dummies
+    cells, _ = group_codes(cohort["cell"])
+    return demean_within_groups(dummies, cells)
+
+
+def leave_one_out_propensities(
+    cohort: pl.DataFrame, departments: Sequence[str] = TREATMENTS, residualised: bool = True
+) -> np.ndarray:
+    """n x len(departments) leave-one-out caseworker propensities (raw or cell-residualised)."""
+    targets = referral_targets(cohort, departments, residualised)
+    caseworkers, _ = group_codes(cohort["caseworker"])
+    return np.column_stack([leave_one_out_mean(t, caseworkers) for t in targets.T])
+
+
+def split_sample_propensities(
+    cohort: pl.DataFrame,
+    departments: Sequence[str] = TREATMENTS,
+    seed: int = 0,
+    residualised: bool = True,
+) -> np.ndarray:
+    """n x len(departments) propensities computed from the caseworker's clients in the other half."""
+    targets = referral_targets(cohort, departments, residualised)
+    caseworkers, _ = group_codes(cohort["caseworker"])
+    half = random_halves(cohort.height, seed)
+    return np.column_stack([other_half_mean(t, caseworkers, half) for t in targets.T])
+
+
+def add_propensities(
+    cohort: pl.DataFrame,
+    departments: Sequence[str] = TREATMENTS,
+    kind: str = "loo_residualised",
+    seed: int = 0,
+) -> pl.DataFrame:
+    """The cohort with a `propensity_<department>` column per department, of the given kind.
+
+    kind: loo_raw, loo_residualised, split_sample (residualised) or split_sample_raw. Values are
+    NaN where undefined (a caseworker's only client; no clients in the other half).
+    """
+    if kind not in INSTRUMENT_KINDS:
+        raise ValueError(f"unknown instrument kind {kind!r}; expected one of {INSTRUMENT_KINDS}")
+    residualised = not kind.endswith("raw")
+    if kind.startswith("loo"):
+        values = leave_one_out_propensities(cohort, departments, residualised)
+    else:
+        values = split_sample_propensities(cohort, departments, seed, residualised)
+    return cohort.with_columns(
+        pl.Series(propensity_column(d), values[:, k]) for k, d in enumerate(departments)
+    )

@@ -1,0 +1,58 @@
+# Provenance and the report.
+
+
+rule provenance:
+    """Provenance: input files (versions, sizes, hashes), resolved config, packages, code, runtimes."""
+    input:
+        results=data_stage_targets() + estimation_targets(),
+        lock="uv.lock",
+    output:
+        f"{RESULTS}/provenance.json",
+    log:
+        log_path("provenance"),
+    benchmark:
+        benchmark_path("provenance")
+    conda:
+        "../../envs/pipeline.yaml"
+    params:
+        config=config,
+        chosen=lambda wc: chosen_cbs_files(),
+        root=workflow.basedir,
+        benchmarks=f"{RESULTS}/benchmarks",
+    script:
+        "../../scripts/write_provenance.py"
+
+
+rule compare_snapshots:
+    """Compare two snapshots' inputs, person counts and results (both must have been run)."""
+    input:
+        base="results/{base}/provenance.json",
+        other="results/{other}/provenance.json",
+    output:
+        "results/compare/{base}_vs_{other}.md",
+    log:
+        "results/compare/logs/{base}_vs_{other}.log",
+    benchmark:
+        "results/compare/benchmarks/{base}_vs_{other}.tsv"
+    wildcard_constraints:
+        base="[A-Za-z0-9][A-Za-z0-9._-]*",
+        other="[A-Za-z0-9][A-Za-z0-9._-]*",
+    conda:
+        "../../envs/pipeline.yaml"
+    params:
+        tables={
+            "cohort/flow.csv": ["step"],
+            "tables/table2.csv": ["department"],
+            "qc/linkage.csv": ["source"],
+            "estimates/estimates.csv": [
+                "model",
+                "estimator",
+                "specification",
+                "treatment",
+                "regressor",
+                "subgroup",
+                "se_type",
+            ],
+        },
+    script:
+        "../../scripts/compare_snapshots.py"
