@@ -93,31 +93,22 @@ def benchmark_path(rule: str, suffix: str = "") -> str:
     return f"{RESULTS}/benchmarks/{rule}{suffix}.tsv"
 
 
-def data_stage_targets() -> list[str]:
-    return [
-        f"{RESULTS}/qc/linkage.csv",
-        f"{RESULTS}/qc/interventions.csv",
-        f"{RESULTS}/cohort/flow.csv",
-        f"{RESULTS}/cohort/cohort.parquet",
-        f"{RESULTS}/tables/table1.csv",
-        f"{RESULTS}/tables/table2.csv",
-        f"{RESULTS}/tables/interventions_by_department.csv",
-        f"{RESULTS}/tables/time_to_work.csv",
-        f"{RESULTS}/tables/chronic_prevalence.csv",
-    ]
+# Each stage's .smk registers its final outputs here; `all` and provenance collect them.
+STAGE_TARGETS: dict[str, list[str]] = {}
 
 
-def estimation_targets() -> list[str]:
-    return [
-        f"{RESULTS}/estimates/estimates.csv",
-        f"{RESULTS}/estimates/diagnostics.csv",
-    ]
+def register_targets(stage: str, paths: list[str]) -> None:
+    STAGE_TARGETS[stage] = list(paths)
+
+
+def stage_targets(*stages: str) -> list[str]:
+    """Registered outputs of the given stages (all stages when none is named)."""
+    chosen = stages or tuple(STAGE_TARGETS)
+    return [path for stage in chosen for path in STAGE_TARGETS.get(stage, [])]
 
 
 def default_targets() -> list[str]:
-    targets = (
-        data_stage_targets() + estimation_targets() + [f"{RESULTS}/provenance.json"]
-    )
+    targets = stage_targets() + [f"{RESULTS}/provenance.json"]
     if uses_synthetic_data():
         targets += synthetic_outputs()
     return targets

@@ -46,3 +46,19 @@ rule chronic_prevalence:
         municipality=config["municipality"],
     script:
         "../../scripts/describe_prevalence.py"
+
+
+register_targets(
+    "data",
+    [
+        f"{RESULTS}/qc/linkage.csv",
+        f"{RESULTS}/qc/interventions.csv",
+        f"{RESULTS}/cohort/flow.csv",
+        f"{RESULTS}/cohort/cohort.parquet",
+        f"{RESULTS}/tables/table1.csv",
+        f"{RESULTS}/tables/table2.csv",
+        f"{RESULTS}/tables/interventions_by_department.csv",
+        f"{RESULTS}/tables/time_to_work.csv",
+        f"{RESULTS}/tables/chronic_prevalence.csv",
+    ],
+)

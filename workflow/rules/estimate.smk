@@ -45,3 +45,9 @@ rule collect_estimates:
         specs=list(SPECIFICATIONS.values()),
     script:
         "../../scripts/estimate.py"
+
+
+register_targets(
+    "estimation",
+    [f"{RESULTS}/estimates/estimates.csv", f"{RESULTS}/estimates/diagnostics.csv"],
+)

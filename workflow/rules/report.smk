@@ -4,7 +4,7 @@
 rule provenance:
     """Provenance: input files (versions, sizes, hashes), resolved config, packages, code, runtimes."""
     input:
-        results=data_stage_targets() + estimation_targets(),
+        results=stage_targets(),
         lock="uv.lock",
     output:
         f"{RESULTS}/provenance.json",
