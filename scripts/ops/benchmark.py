@@ -1,0 +1,193 @@
+"""Benchmark the workflow at several synthetic scales: per-rule wall time and peak memory, the floors,
+the ratios, and cost against input size.
+
+    uv run python scripts/ops/benchmark.py --scales 1 10 50 [--keep-data] [--out results/benchmark]
+
+For each scale: generate the synthetic snapshot once (resources/bench-scale-<s>/, kept with
+--keep-data), run the whole workflow on it from scratch (snapshot bench-scale-<s>), then measure
+two floors in the same run:
+- analysis floor: DuckDB scanning once every input column the workflow uses from the Parquet
+  files that ingest wrote (results/<snapshot>/raw/*.parquet);
+- conversion floor: reading each chosen .sav file once with pyreadstat (the one-off conversion's
+  unavoidable cost).
+Writes results/benchmark/rules.csv (per job), summary.csv (per scale: input rows, times, floors,
+ratios, peak memory) and scaling.png (time against input rows). Absolute times are noisy on shared
+machines; the ratios are measured in one run.
+"""
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pyreadstat
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(command: list[str], log: Path) -> float:
+    started = time.perf_counter()
+    with log.open("w") as handle:
+        subprocess.run(command, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT, check=True)
+    return time.perf_counter() - started
+
+
+def generate(scale: float, data_dir: Path, log: Path) -> float:
+    if (data_dir / "truth" / "summary.json").exists():
+        return float("nan")
+    command = [sys.executable, "scripts/synthetic_data.py", str(data_dir), "--scale", str(scale)]
+    return run(command, log)
+
+
+def workflow(data_dir: Path, snapshot: str, cores: int, log: Path) -> float:
+    shutil.rmtree(ROOT / "results" / snapshot, ignore_errors=True)
+    command = [
+        str(Path(sys.executable).parent / "snakemake"),
+        "all",
+        "--cores",
+        str(cores),
+        "--config",
+        f"data_dir={data_dir}",
+        f"snapshot={snapshot}",
+    ]
+    return run(command, log)
+
+
+def job_benchmarks(results: Path) -> pl.DataFrame:
+    rows = []
+    for path in sorted((results / "benchmarks").glob("*.tsv")):
+        frame = pl.read_csv(path, separator="\t")
+        rows.append(
+            {
+                "job": path.stem,
+                "seconds": float(frame["s"][-1]),
+                "max_rss_mib": float(frame["max_rss"][-1])
+                if frame["max_rss"].dtype.is_numeric()
+                else None,
+            }
+        )
+    return pl.DataFrame(rows)
+
+
+def analysis_floor(results: Path) -> tuple[float, int]:
+    """Seconds for DuckDB to read every column of every ingested table once, and the rows read."""
+    con = duckdb.connect()
+    rows = 0
+    started = time.perf_counter()
+    for path in sorted((results / "raw").glob("*.parquet")):
+        columns = [
+            c[0] for c in con.sql(f"DESCRIBE SELECT * FROM read_parquet('{path}')").fetchall()
+        ]
+        sums = ", ".join(f"sum(length({c}))" for c in columns)
+        result = con.sql(f"SELECT count(*), {sums} FROM read_parquet('{path}')").fetchall()
+        rows += result[0][0]
+    return time.perf_counter() - started, rows
+
+
+def conversion_floor(data_dir: Path, chosen: list[str]) -> float:
+    """Seconds for pyreadstat to read each chosen .sav file once, in chunks."""
+    started = time.perf_counter()
+    for name in chosen:
+        path = data_dir / "cbs" / name
+        if path.suffix != ".sav":
+            continue
+        for _ in pyreadstat.read_file_in_chunks(pyreadstat.read_sav, path, chunksize=1_000_000):
+            pass
+    return time.perf_counter() - started
+
+
+def chosen_files(results: Path) -> list[str]:
+    provenance = json.loads((results / "provenance.json").read_text())
+    return sorted(provenance["chosen_cbs_files"].values())
+
+
+def summarise(scale, data_dir, snapshot, generation, total, cores) -> tuple[dict, pl.DataFrame]:
+    results = ROOT / "results" / snapshot
+    jobs = job_benchmarks(results).with_columns(pl.lit(scale).alias("scale"))
+    ingest = jobs.filter(pl.col("job").str.starts_with("ingest_cbs"))
+    analysis = jobs.filter(
+        ~pl.col("job").str.starts_with("ingest_cbs") & (pl.col("job") != "synthetic_data")
+    )
+    floor, rows = analysis_floor(results)
+    sav_floor = conversion_floor(data_dir, chosen_files(results))
+    # jobs run in parallel: estimate the wall time of a stage by its summed job time / cores
+    summary = {
+        "scale": scale,
+        "input_rows_ingested": rows,
+        "generation_s": round(generation, 1),
+        "workflow_wall_s": round(total, 1),
+        "conversion_job_s": round(ingest["seconds"].sum(), 1),
+        "conversion_floor_s": round(sav_floor, 1),
+        "conversion_ratio": round(ingest["seconds"].sum() / sav_floor, 2) if sav_floor else None,
+        "analysis_job_s": round(analysis["seconds"].sum(), 1),
+        "analysis_floor_s": round(floor, 2),
+        "analysis_ratio": round(analysis["seconds"].sum() / floor, 1) if floor else None,
+        "analysis_wall_estimate_s": round(analysis["seconds"].sum() / cores, 1),
+        "peak_job_rss_mib": round(jobs["max_rss_mib"].max(), 0),
+        "peak_job": jobs.sort("max_rss_mib", descending=True)["job"][0],
+    }
+    return summary, jobs
+
+
+def plot(summary: pl.DataFrame, out: Path) -> None:
+    import altair as alt
+
+    long = summary.unpivot(
+        index=["scale", "input_rows_ingested"],
+        on=["workflow_wall_s", "conversion_job_s", "analysis_job_s", "analysis_floor_s"],
+        variable_name="measure",
+        value_name="seconds",
+    )
+    chart = (
+        alt.Chart(long.to_pandas())
+        .mark_line(point=True)
+        .encode(
+            x=alt.X(
+                "input_rows_ingested:Q",
+                title="rows read from the CBS files",
+                scale=alt.Scale(type="log"),
+            ),
+            y=alt.Y("seconds:Q", title="seconds", scale=alt.Scale(type="log")),
+            color=alt.Color("measure:N", title=None),
+        )
+        .properties(title="Cost against input size", width=480, height=300)
+    )
+    chart.save(str(out / "scaling.png"), scale_factor=2)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scales", type=float, nargs="+", default=[1, 10, 50])
+    parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--out", default="results/benchmark")
+    parser.add_argument("--keep-data", action="store_true", help="keep the generated snapshots")
+    args = parser.parse_args()
+    out = ROOT / args.out
+    out.mkdir(parents=True, exist_ok=True)
+    summaries, jobs = [], []
+    for scale in args.scales:
+        label = f"bench-scale-{scale:g}"
+        data_dir = ROOT / "resources" / label
+        generation = generate(scale, data_dir, out / f"{label}-generate.log")
+        total = workflow(data_dir, label, args.cores, out / f"{label}-workflow.log")
+        summary, job_frame = summarise(scale, data_dir, label, generation, total, args.cores)
+        summaries.append(summary)
+        jobs.append(job_frame)
+        print(summary, flush=True)
+        if not args.keep_data:
+            shutil.rmtree(data_dir, ignore_errors=True)
+    summary_frame = pl.DataFrame(summaries)
+    summary_frame.write_csv(out / "summary.csv")
+    pl.concat(jobs).sort("scale", "job").write_csv(out / "rules.csv")
+    if len(summaries) > 1:
+        plot(summary_frame, out)
+    print(summary_frame)
+
+
+if __name__ == "__main__":
+    main()
