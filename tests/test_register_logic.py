@@ -360,3 +360,13 @@ class TestStudyPopulation:
             db.month_of("2015-06-01"),
         ]
         assert flow["n"].to_list() == [2, 2, 2]
+
+
+def test_person_key_encodes_both_columns_exactly():
+    con = db.connect()
+    keys = con.sql(
+        "SELECT person_key(s, r) FROM (VALUES ('R', '000012345'), ('R', '12345'), ('S', '000012345'),"
+        " ('R', ''), ('R', '12a'), ('', '000012345')) t(s, r)"
+    ).fetchall()
+    values = [k[0] for k in keys]
+    assert len(set(values[:3])) == 3 and values[3:] == [None, None, None]

@@ -30,6 +30,9 @@ CREATE OR REPLACE MACRO month_first_day(m) AS
 CREATE OR REPLACE MACRO first_covered_month(d) AS
     CASE WHEN substr(d, 7, 2) = '01' THEN cbs_month(d) ELSE cbs_month(d) + 1 END;
 CREATE OR REPLACE MACRO code(x) AS trim(x);
+CREATE OR REPLACE MACRO person_key(s, r) AS
+    CASE WHEN length(s) = 1 AND regexp_full_match(r, '[0-9]{{1,9}}')
+         THEN ascii(s) * 10000000000 + length(r) * 1000000000 + CAST(r AS BIGINT) END;
 """
 
 
