@@ -1,35 +1,51 @@
-"""Rule script: convert one chosen CBS file to Parquet with the study's columns, all as strings.
+"""Rule script: convert one chosen CBS file to Parquet with the study's columns, all as strings,
+after the privacy guard and with the values validated (and repaired where the contract allows).
 
-Run by Snakemake (input[0] the chosen file, output[0] the Parquet file, params.columns,
-params.chunk_rows, log[0]), or by hand for debugging:
+Run by Snakemake (input[0] the chosen file, output[0] the Parquet file, output[1] the validation
+report, params.columns, params.chunk_rows, log[0]), or by hand for debugging:
     python scripts/ingest_cbs.py IN OUT --columns RINPERSOONS RINPERSOON SECM [--chunk-rows N]
+        [--report qc/validation_secm.csv]
 
-The log names the file, its size, the rows written, the time and the peak memory; never a value.
+A bad delivery (wwvw.errors.DeliveryError) ends the job with one message and status 1, and neither
+the Parquet file nor the report exists afterwards. The log names the file, its size, the rows
+written, the repairs counted, the time and the peak memory; never a value.
 """
 
 import argparse
 import logging
+import os
 import sys
 import time
 from pathlib import Path
 
-from wwvw import logs
-from wwvw.ingest import InputError, convert_to_parquet
+from wwvw import logs, privacy, validation
+from wwvw.errors import exit_on_delivery_error
+from wwvw.ingest import convert_to_parquet, file_columns, parse_cbs_name, temporary_next_to
 
 DEFAULT_CHUNK_ROWS = 1_000_000
 
 
-def run(in_path, out_path, columns, chunk_rows, log: logging.Logger) -> int:
-    """Convert one file and log what was done; an InputError is logged and ends the process."""
+def run(
+    in_path,
+    out_path,
+    columns,
+    chunk_rows,
+    log: logging.Logger,
+    report_path=None,
+    resources: dict | None = None,
+) -> int:
+    """Ingest one file and log what was done; a DeliveryError is logged and ends the process."""
     in_path = Path(in_path)
     size = in_path.stat().st_size if in_path.is_file() else 0
     log.info("reading %s (%.1f MiB), columns %s", in_path, size / 2**20, ", ".join(columns))
     started = time.perf_counter()
-    try:
-        rows = convert_to_parquet(in_path, out_path, columns, chunk_rows=chunk_rows)
-    except InputError as error:
-        log.error("%s", error)
-        sys.exit(1)
+    with exit_on_delivery_error(log):
+        rows, outcome = ingest(in_path, Path(out_path), columns, chunk_rows, resources or {})
+        if report_path is not None:
+            write_report(outcome.frame(), Path(report_path))
+    for row in outcome.report:
+        if row["rows"] and row["action"] in (validation.REPAIR, validation.ACCEPT):
+            log.info("%s %s, %s: %d rows", row["action"], row["column"], row["check"], row["rows"])
     log.info(
         "wrote %s: %d rows, %d columns, %.1f s, peak memory %s",
         out_path,
@@ -39,6 +55,31 @@ def run(in_path, out_path, columns, chunk_rows, log: logging.Logger) -> int:
         peak_memory(),
     )
     return rows
+
+
+def ingest(
+    in_path: Path, out_path: Path, columns, chunk_rows, resources: dict
+) -> tuple[int, validation.Outcome]:
+    """Privacy guard on every column name of the file, conversion, validation with repairs; the
+    Parquet file appears at `out_path` only when all of it succeeded. `resources` may give
+    memory_limit_mb, threads and temp_directory for DuckDB."""
+    privacy.check_column_names(in_path.name, file_columns(in_path), municipal=False)
+    name = parse_cbs_name(in_path.name)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    with temporary_next_to(out_path) as converted, temporary_next_to(out_path) as validated:
+        rows = convert_to_parquet(in_path, converted, columns, chunk_rows=chunk_rows)
+        outcome = validation.validate_cbs(
+            converted, validated, in_path.name, name.stem if name else None, **resources
+        )
+        os.replace(validated, out_path)
+    return rows, outcome
+
+
+def write_report(report, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with temporary_next_to(path) as temporary:
+        report.write_csv(temporary)
+        os.replace(temporary, path)
 
 
 def peak_memory() -> str:
@@ -59,7 +100,19 @@ def main_snakemake(snakemake) -> None:
         list(snakemake.params.columns),
         int(getattr(snakemake.params, "chunk_rows", DEFAULT_CHUNK_ROWS)),
         logs.setup(snakemake.log[0]),
+        report_path=snakemake.output[1] if len(snakemake.output) > 1 else None,
+        resources=rule_resources(snakemake),
     )
+
+
+def rule_resources(snakemake) -> dict:
+    """DuckDB settings from the rule: memory (resources.mem_mb), threads, spill directory."""
+    resources = getattr(snakemake, "resources", None)
+    return {
+        "memory_limit_mb": getattr(resources, "mem_mb", None),
+        "threads": getattr(snakemake, "threads", None),
+        "temp_directory": getattr(resources, "tmpdir", None),
+    }
 
 
 def main_cli() -> None:
@@ -69,8 +122,16 @@ def main_cli() -> None:
     parser.add_argument("--columns", nargs="+", required=True, help="columns to keep (any case)")
     parser.add_argument("--chunk-rows", type=int, default=DEFAULT_CHUNK_ROWS)
     parser.add_argument("--log", default=None, help="also write the log to this file")
+    parser.add_argument("--report", default=None, help="write the validation report here")
     args = parser.parse_args()
-    run(args.in_path, args.out_path, args.columns, args.chunk_rows, logs.setup(args.log))
+    run(
+        args.in_path,
+        args.out_path,
+        args.columns,
+        args.chunk_rows,
+        logs.setup(args.log),
+        report_path=args.report,
+    )
 
 
 if __name__ == "__main__":

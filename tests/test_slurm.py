@@ -2,6 +2,7 @@
 applies it; with WWVW_SLURM=1, the whole workflow on a real single-node SLURM cluster on localhost
 (scripts/dev/slurm_local.sh: installs Debian's slurm-wlm, needs root, takes about 10 minutes)."""
 
+import importlib.util
 import os
 import re
 import subprocess
@@ -49,6 +50,10 @@ def test_profile_sizes_only_rules_of_the_workflow_and_each_fully(profile):
         assert profile["set-threads"][rule] >= 1
 
 
+@pytest.mark.skipif(
+    importlib.util.find_spec("snakemake_executor_plugin_slurm") is None,
+    reason="the SLURM executor plugin is installed with `uv sync --locked --group cluster`",
+)
 def test_dry_run_with_the_profile_applies_its_resources(profile):
     result = run(
         str(BIN / "snakemake"),

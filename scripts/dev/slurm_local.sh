@@ -14,7 +14,7 @@
 # (results/slurm-<timestamp>/); the default profile and `snakemake --cores N` are untouched.
 # Everything lands in test-artifacts/slurm-local/ (git-ignored): check-<time>.log, the SLURM job
 # logs and the efficiency report of the run. WWVW_SNAKEMAKE names another snakemake executable
-# (default: the project's .venv/bin/snakemake, which `uv sync --locked` installs with the plugin).
+# (default: the project's .venv/bin/snakemake, after `uv sync --locked --group cluster`).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -24,6 +24,9 @@ ACCOUNT=wwvw
 CONF=/etc/slurm/slurm.conf
 DBD_CONF=/etc/slurm/slurmdbd.conf
 SNAKEMAKE="${WWVW_SNAKEMAKE:-$ROOT/.venv/bin/snakemake}"
+if [ -z "${WWVW_SNAKEMAKE:-}" ] && command -v uv >/dev/null 2>&1; then
+  (cd "$ROOT" && uv sync --locked --group cluster --quiet) # the SLURM executor plugin
+fi
 PACKAGES=(munge mariadb-server slurmdbd slurmctld slurmd slurm-client)
 
 say() { printf '[slurm_local %s] %s\n' "$(date +%H:%M:%S)" "$*"; }

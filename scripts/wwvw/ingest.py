@@ -15,12 +15,14 @@ Strings stay strings: an empty SPSS or CSV string becomes "", never null. SPSS u
 (CBS may declare `----` missing) are kept as the codes they are. Only a missing numeric value is null;
 whole numbers are written without a trailing ".0", SPSS/Parquet dates as YYYYMMDD.
 
-Every problem with the files raises `InputError`, whose message names the file and what is wrong but
-never a value from a row.
+Every problem with the files raises `InputError` (a `wwvw.errors.DeliveryError`), whose message names
+the file and what is wrong but never a value from a row. What the values must look like is checked
+after conversion (`wwvw.validation`).
 """
 
 from __future__ import annotations
 
+import codecs
 import logging
 import os
 import re
@@ -34,6 +36,8 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pyreadstat
+
+from .errors import DeliveryError, mask_numbers
 
 log = logging.getLogger("wwvw.ingest")
 
@@ -64,7 +68,7 @@ _READ_ERRORS = (
 )
 
 
-class InputError(Exception):
+class InputError(DeliveryError):
     """A CBS input is missing, ambiguous or unreadable; the message says which file and why."""
 
 
@@ -242,7 +246,7 @@ def convert_to_parquet(
         raise InputError(f"{path}: unsupported format (expected one of {', '.join(FORMATS)})")
     _check_readable(path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    with _temporary_next_to(out_path) as temporary:
+    with temporary_next_to(out_path) as temporary:
         rows = convert(path, temporary, wanted, chunk_rows)
         if rows == 0:
             raise InputError(f"{path}: the file has no rows")
@@ -265,8 +269,29 @@ def _check_readable(path: Path) -> None:
         raise InputError(f"{path}: the file is empty (0 bytes)")
 
 
+def file_columns(path: str | os.PathLike) -> list[str]:
+    """Every column name of a CBS file as delivered (used or not), for the privacy guard."""
+    path = Path(path)
+    _check_readable(path)
+    extension = path.suffix.lower()
+    if extension == ".sav":
+        with _reading(path, "SPSS .sav"):
+            return list(pyreadstat.read_sav(path, metadataonly=True)[1].column_names)
+    if extension == ".csv":
+        with _reading(path, "CSV"):
+            return (
+                pl.scan_csv(path, separator=sniff_separator(path), infer_schema=False, n_rows=0)
+                .collect_schema()
+                .names()
+            )
+    if extension == ".parquet":
+        with _reading(path, "Parquet"):
+            return pq.read_schema(path).names
+    raise InputError(f"{path}: unsupported format (expected one of {', '.join(FORMATS)})")
+
+
 @contextmanager
-def _temporary_next_to(out_path: Path) -> Iterator[Path]:
+def temporary_next_to(out_path: Path) -> Iterator[Path]:
     """A fresh temporary path in the target's folder, removed unless it has been renamed.
 
     The writer creates the file itself, so it gets the usual permissions (umask), as other outputs.
@@ -306,7 +331,7 @@ def match_columns(available: list[str], requested: list[str], path: Path) -> dic
     if missing:
         raise InputError(
             f"{path}: column(s) {', '.join(missing)} not found; "
-            f"the file has: {', '.join(data_columns)}"
+            f"the file has: {mask_numbers(', '.join(data_columns))}"
         )
     doubled = [column for column in requested if len(spellings[column]) > 1]
     if doubled:
@@ -378,9 +403,24 @@ def _check_row_count(path: Path, rows: int, expected: int | None) -> None:
 
 
 def sniff_separator(path: Path) -> str:
-    """';' or ',' , whichever occurs more often in the header line."""
+    """';' or ',' , whichever occurs more often in the header line (UTF-8, with or without BOM).
+
+    A header with neither, or a file in UTF-16, is an InputError: the contract allows only these.
+    """
     with path.open("rb") as handle:
-        header = handle.readline().decode("utf-8-sig", errors="replace")
+        raw = handle.readline()
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in raw:
+        raise InputError(
+            f"{path}: the file looks like UTF-16 (or another two-byte encoding); save the CSV "
+            "copy as UTF-8"
+        )
+    header = raw.decode("utf-8-sig", errors="replace")
+    if ";" not in header and "," not in header:
+        tab = " (it has tabs: tab-separated?)" if "\t" in header else ""
+        raise InputError(
+            f"{path}: the header line has no ',' or ';'{tab}; a CSV copy must be separated by "
+            "',' or ';'"
+        )
     return ";" if header.count(";") > header.count(",") else ","
 
 

@@ -4,15 +4,26 @@ Each extract is read as text with its encoding detected, every value kept as a s
 exact duplicate rows are dropped (counted), values trimmed, the missing-value tokens mapped to
 null, the date columns parsed from their mixed formats, and rows whose person CBS could not link
 (empty RINPERSOONS or RINPERSOON) flagged `linked = false`: kept and counted, never analysed.
+
+Before anything is cleaned the privacy guard screens every column of the file (`wwvw.privacy`):
+a direct identifier stops the run. The cleaned frame carries `_row`, the data-row number in the
+delivered file (1-based, header not counted), so that every message can point at rows without
+quoting a value; the rule script validates the frame (`wwvw.validation`) and drops `_row`.
 """
 
 import codecs
+import csv
+import io
 from dataclasses import dataclass
 
 import polars as pl
 from charset_normalizer import from_bytes
 
+from . import privacy
+from .errors import DeliveryError, example_rows, mask_numbers
+
 MISSING_TOKENS = ("", "null", "-", "onbekend")
+ROW = "_row"
 DATE_FORMATS = ("%d-%m-%Y", "%Y-%m-%d")
 EXTRACTS = {
     "uitkeringen": {
@@ -39,7 +50,7 @@ EXTRACTS = {
 }
 
 
-class ExtractError(ValueError):
+class ExtractError(DeliveryError, ValueError):
     """A municipal extract that cannot be cleaned; the message names file, column and rows."""
 
 
@@ -50,17 +61,23 @@ class Cleaned:
 
 
 def decode(data: bytes, name: str) -> tuple[str, str]:
-    """Text and encoding: a UTF-8 BOM, valid UTF-8, else the best guess (Windows-1252 expected)."""
-    if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8) :].decode("utf-8"), "utf-8-sig"
+    """Text and encoding: valid UTF-8 (after a BOM or not), else the best guess (Windows-1252
+    expected, also behind a UTF-8 BOM that claims otherwise). UTF-16 is refused."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in data[:4096]:
+        raise ExtractError(
+            f"{name}: the file looks like UTF-16 (or another two-byte encoding); the contract "
+            "allows UTF-8 (with or without BOM) or Windows-1252: save it in one of those"
+        )
+    bom = data.startswith(codecs.BOM_UTF8)
+    body = data[len(codecs.BOM_UTF8) :] if bom else data
     try:
-        return data.decode("utf-8"), "utf-8"
+        return body.decode("utf-8"), "utf-8-sig" if bom else "utf-8"
     except UnicodeDecodeError:
         pass
-    guess = from_bytes(data, cp_isolation=["cp1252", "latin_1", "iso8859_15"]).best()
+    guess = from_bytes(body, cp_isolation=["cp1252", "latin_1", "iso8859_15"]).best()
     if guess is None:
         raise ExtractError(f"{name}: cannot detect the text encoding")
-    return str(guess), guess.encoding
+    return str(guess), guess.encoding + (" behind a UTF-8 byte-order mark" if bom else "")
 
 
 def read_extract(data: bytes, name: str, columns: list[str]) -> tuple[pl.DataFrame, str]:
@@ -71,17 +88,57 @@ def read_extract(data: bytes, name: str, columns: list[str]) -> tuple[pl.DataFra
     header = text.splitlines()[0]
     if ";" not in header:
         raise ExtractError(
-            f"{name}: expected ';' as delimiter in the header line, found {header[:80]!r}"
+            f"{name}: expected ';' as delimiter in the header line, found "
+            f"{mask_numbers(header[:80])!r}"
         )
-    frame = pl.read_csv(text.encode("utf-8"), separator=";", infer_schema=False)
-    by_upper = {c.strip().upper(): c for c in frame.columns}
-    missing = [c for c in columns if c not in by_upper]
+    header_names = _check_fields(text, name)
+    try:
+        frame = pl.read_csv(text.encode("utf-8"), separator=";", infer_schema=False)
+    except pl.exceptions.PolarsError:
+        raise ExtractError(f"{name}: cannot be read as a ';'-separated CSV") from None
+    privacy.check_column_names(name, header_names, municipal=True)
+    privacy.check_municipal_values(name, frame)
+    if frame.height == 0:
+        raise ExtractError(f"{name}: the file has a header but no data rows")
+    if len(header_names) != frame.width:
+        raise ExtractError(f"{name}: cannot be read as a ';'-separated CSV (header unclear)")
+    positions: dict[str, list[int]] = {}
+    for position, column in enumerate(header_names):
+        positions.setdefault(column.strip().upper(), []).append(position)
+    doubled = [c for c in columns if len(positions.get(c, [])) > 1]
+    if doubled:
+        raise ExtractError(
+            f"{name}: column(s) {', '.join(doubled)} occur more than once in the header "
+            "(ignoring case and spaces)"
+        )
+    missing = [c for c in columns if c not in positions]
     if missing:
         raise ExtractError(
-            f"{name}: missing column(s) {', '.join(missing)}; found {', '.join(frame.columns)}"
+            f"{name}: missing column(s) {', '.join(missing)}; found "
+            + mask_numbers(", ".join(header_names))
         )
-    frame = frame.select([pl.col(by_upper[c]).fill_null("").alias(c) for c in columns])
+    frame = frame.select(
+        [pl.col(frame.columns[positions[c][0]]).fill_null("").alias(c) for c in columns]
+    )
     return frame, encoding
+
+
+def _check_fields(text: str, name: str) -> list[str]:
+    """The header's column names; every data row must have as many fields as the header (a
+    short row would otherwise read as missing values at its end)."""
+    reader = csv.reader(io.StringIO(text), delimiter=";")
+    header = next(reader, [])
+    ragged = [
+        row_number
+        for row_number, fields in enumerate(reader, start=1)
+        if fields and len(fields) != len(header)
+    ]
+    if ragged:
+        raise ExtractError(
+            f"{name}: {len(ragged)} row(s) do not have the {len(header)} ';'-separated fields "
+            f"of the header: {example_rows(ragged)}"
+        )
+    return header
 
 
 def parse_dates(column: pl.Expr) -> pl.Expr:
@@ -90,41 +147,40 @@ def parse_dates(column: pl.Expr) -> pl.Expr:
 
 
 def clean_extract(data: bytes, name: str, spec: dict) -> Cleaned:
+    """The cleaned extract with `_row` (data-row number in the file) and the cleaning report."""
     frame, encoding = read_extract(data, name, spec["columns"])
     rows = frame.height
-    frame = frame.unique(maintain_order=True)
+    columns = spec["columns"]
+    frame = frame.with_row_index(ROW, offset=1).unique(
+        subset=columns, keep="first", maintain_order=True
+    )
     duplicates = rows - frame.height
     raw = set(spec.get("keep_raw", []))
-    trimmed = frame.with_columns(
-        [pl.col(c).str.strip_chars() for c in frame.columns if c not in raw]
-    )
+    trimmed = frame.with_columns([pl.col(c).str.strip_chars() for c in columns if c not in raw])
     is_missing = {
         c: trimmed[c].str.strip_chars().str.to_lowercase().is_in(list(MISSING_TOKENS))
-        for c in trimmed.columns
+        for c in columns
     }
     cleaned = trimmed.with_columns(
         [
             pl.when(pl.Series(is_missing[c])).then(None).otherwise(pl.col(c)).alias(c)
-            for c in trimmed.columns
+            for c in columns
         ]
     )
     cleaned = cleaned.with_columns([parse_dates(pl.col(c)).alias(c) for c in spec["dates"]])
-    unparsed = {
-        c: int((cleaned[c].is_null() & ~pl.Series(is_missing[c])).sum()) for c in spec["dates"]
-    }
-    bad = {c: n for c, n in unparsed.items() if n}
-    if bad:
-        column, count = next(iter(bad.items()))
-        rows_bad = (
-            frame.with_row_index("row")
-            .filter(cleaned[column].is_null() & ~pl.Series(is_missing[column]))["row"]
-            .head(5)
-            .to_list()
-        )
+    problems = []
+    for column in spec["dates"]:
+        unparsed = cleaned[column].is_null() & ~pl.Series(is_missing[column])
+        if unparsed.any():
+            bad_rows = cleaned.filter(unparsed)[ROW].to_list()
+            problems.append(
+                f"column {column}: {len(bad_rows)} value(s) not a date in any accepted format "
+                f"({', '.join(DATE_FORMATS)}, a real calendar day): {example_rows(bad_rows)}"
+            )
+    if problems:
         raise ExtractError(
-            f"{name}: column {column} has {count} value(s) that are not a date in any accepted "
-            f"format ({', '.join(DATE_FORMATS)}); first data rows (1-based, after the header): "
-            f"{', '.join(str(r + 1) for r in rows_bad)}"
+            f"{name}: dates that cannot be read; row numbers count the data rows of the file "
+            "from 1 (the header is not counted):\n  " + "\n  ".join(problems)
         )
     cleaned = cleaned.with_columns(
         (pl.col("RINPERSOONS").is_not_null() & pl.col("RINPERSOON").is_not_null()).alias("linked")

@@ -67,3 +67,12 @@ rule harmonise_interventions:
         code_prefix_pattern=lambda wc: config["interventions"]["code_prefix_pattern"],
     script:
         "../../scripts/harmonise_interventions.py"
+
+
+register_targets(
+    "ingest",
+    [
+        f"{RESULTS}/qc/validation_{name}.csv"
+        for name in [*CBS_TABLES, *MUNICIPAL.values()]
+    ],
+)

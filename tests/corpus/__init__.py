@@ -1,0 +1,1 @@
+"""Malformed deliveries for tests/test_bad_input.py (see build.py)."""

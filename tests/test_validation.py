@@ -1,0 +1,299 @@
+"""Validation and privacy guard on small hand-made inputs: repairs, errors, messages."""
+
+import logging
+
+import polars as pl
+import pytest
+from wwvw.errors import DeliveryError, example_rows, exit_on_delivery_error
+from wwvw.ingest import InputError
+from wwvw.inputs import cbs_tables
+from wwvw.municipal import EXTRACTS, ROW, ExtractError, clean_extract
+from wwvw.privacy import (
+    PrivacyError,
+    bsn_like_rows,
+    check_column_names,
+    check_municipal_values,
+    check_results,
+    identifier_kind,
+    passes_eleven_test,
+)
+from wwvw.validation import CBS_COLUMNS, ValidationError, validate_cbs, validate_extract
+
+VALID_BSN = "111222333"  # 9*1+8*1+7*1+6*2+5*2+4*2+3*3+2*3-1*3 = 66 = 6*11
+
+
+def write(tmp_path, frame: pl.DataFrame, name="converted.parquet"):
+    path = tmp_path / name
+    frame.write_parquet(path)
+    return path
+
+
+def secm(**columns) -> pl.DataFrame:
+    base = {
+        "RINPERSOONS": ["R", "R", "R"],
+        "RINPERSOON": ["000000001", "000000001", "000000002"],
+        "AANVSECM": ["20150101", "20150301", "20150101"],
+        "EINDSECM": ["20150228", "", "99991231"],
+        "SECM": ["11", "22", "32"],
+    }
+    return pl.DataFrame({**base, **columns})
+
+
+# --- errors ---------------------------------------------------------------------------------------
+
+
+def test_example_rows_lists_at_most_five():
+    assert example_rows([3]) == "data row 3"
+    assert example_rows([1, 2]) == "data rows 1 and 2"
+    assert example_rows(list(range(1, 9))) == "data rows 1, 2, 3, 4 and 5 (first 5 of 8)"
+
+
+def test_delivery_errors_share_one_base_class():
+    for error in (InputError, ExtractError, ValidationError, PrivacyError):
+        assert issubclass(error, DeliveryError)
+
+
+def test_a_delivery_error_ends_the_script_with_status_1_and_the_message(caplog):
+    log = logging.getLogger("wwvw.test")
+    with pytest.raises(SystemExit) as stopped, exit_on_delivery_error(log):
+        raise ValidationError("x.sav: column SECM: bad")
+    assert stopped.value.code == 1
+    assert "x.sav: column SECM: bad" in caplog.text
+
+
+# --- privacy: names -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "column",
+    ["BSN", "bsn_nummer", "Burgerservicenummer", "clientBsn", "NAAM", "Naam client",
+     "CLIENTNAAM", "achternaam", "VoorNaam", "first_name", "ADRES", "Straat", "huisnummer",
+     "email"],
+)  # fmt: skip
+def test_identifier_like_column_names_are_refused(column):
+    assert identifier_kind(column, municipal=True) is not None
+    with pytest.raises(PrivacyError, match=rf"x\.csv: refused.*column '{column}' \(column 2\)"):
+        check_column_names("x.csv", ["RINPERSOON", column], municipal=True)
+
+
+@pytest.mark.parametrize(
+    "column", ["LOCATIE_NAAM", "INTERVENTIENAAM", "GEBOORTEJAAR", "GBAGEBOORTEMAAND", "POSTCODE"]
+)
+def test_ordinary_column_names_pass(column):
+    assert identifier_kind(column, municipal=True) is None
+
+
+def test_every_contract_column_passes_the_guard():
+    cbs = {c for t in cbs_tables({"study_start": "2015", "study_end": "2017"}) for c in t.columns}
+    municipal = {c for spec in EXTRACTS.values() for c in spec["columns"]}
+    check_column_names("cbs", sorted(cbs | set(CBS_COLUMNS)), municipal=False)
+    check_column_names("municipal", sorted(municipal), municipal=True)
+
+
+def test_birth_date_is_refused_in_municipal_files_only():
+    assert identifier_kind("Geboortedatum", municipal=True) is not None
+    assert identifier_kind("Geboortedatum", municipal=False) is None
+
+
+def test_postcode_counts_next_to_a_house_number_column():
+    assert identifier_kind("POSTCODE", False, ["POSTCODE", "HUISNR"]) is not None
+
+
+# --- privacy: values ------------------------------------------------------------------------------
+
+
+def test_eleven_test():
+    digits = pl.Series([VALID_BSN, "123456789", "000000000"])
+    assert pl.select(passes_eleven_test(pl.lit(digits))).to_series().to_list() == [
+        True,
+        False,
+        False,
+    ]
+
+
+def test_bsn_like_numbers_are_found_only_as_whole_nine_digit_runs():
+    text = pl.Series([f"ref {VALID_BSN}", f"{VALID_BSN}4", "2015-01-01", None, "123456789"])
+    assert bsn_like_rows(text) == [0]
+
+
+def test_bsn_in_a_municipal_column_is_refused_without_the_value():
+    frame = pl.DataFrame({"RINPERSOON": [VALID_BSN, ""], "INTERVENTIE": ["a", f"x {VALID_BSN}"]})
+    with pytest.raises(PrivacyError, match="'INTERVENTIE'.*data row 2") as error:
+        check_municipal_values("interventies.csv", frame)
+    assert VALID_BSN not in str(error.value)
+
+
+def test_postcode_with_house_number_is_refused_postcode_alone_passes():
+    check_municipal_values("u.csv", pl.DataFrame({"POSTCODE": ["3011 AB", "3012CD"]}))
+    with pytest.raises(PrivacyError, match="postcode with a house number in data row 2"):
+        check_municipal_values("u.csv", pl.DataFrame({"POSTCODE": ["3011 AB", "3012CD 14"]}))
+
+
+def test_result_scan_finds_a_rin_and_passes_a_table(tmp_path):
+    table = tmp_path / "table.csv"
+    table.write_text("characteristic,n\nwoman,120\nman,130\n")
+    check_results([table])
+    leak = tmp_path / "leak.csv"
+    leak.write_text("characteristic,n\nwoman,000012345\nman,130\n")
+    with pytest.raises(PrivacyError, match="leak.csv"):
+        check_results([leak])
+
+
+# --- CBS validation -------------------------------------------------------------------------------
+
+
+def test_clean_table_is_moved_into_place_unchanged(tmp_path):
+    converted, out = write(tmp_path, secm()), tmp_path / "out.parquet"
+    outcome = validate_cbs(converted, out, "SECMBUS2018V1.sav", "SECM")
+    assert pl.read_parquet(out).equals(secm())
+    assert outcome.repaired == 0
+    report = outcome.frame()
+    assert report.filter(pl.col("check") == "open_end")["rows"].to_list() == [2]
+
+
+def test_repairs_are_applied_and_counted(tmp_path):
+    frame = secm(
+        RINPERSOONS=["r", "R ", "R"],
+        RINPERSOON=["1", "000000001", " 000000002"],
+        AANVSECM=["20150101", "20150301", "20150229"],
+    )
+    out = tmp_path / "out.parquet"
+    outcome = validate_cbs(write(tmp_path, frame), out, "SECMBUS2018V1.sav", "SECM")
+    repaired = pl.read_parquet(out)
+    assert repaired["RINPERSOONS"].to_list() == ["R", "R", "R"]
+    assert repaired["RINPERSOON"].to_list() == ["000000001", "000000001", "000000002"]
+    assert repaired["AANVSECM"].to_list() == ["20150101", "20150301", "20150301"]
+    counts = {(r["column"], r["check"]): r["rows"] for r in outcome.report}
+    assert counts[("RINPERSOON", "zero_padding_added")] == 1
+    assert counts[("RINPERSOON", "spaces_trimmed")] == 1
+    assert counts[("RINPERSOONS", "case_or_spaces")] == 2
+    assert counts[("AANVSECM", "leap_day_moved")] == 1
+
+
+@pytest.mark.parametrize(
+    "column,values,problem",
+    [
+        ("SECM", ["11", "27", "22"], r"column SECM: is not a SECM code.*: 1 row\(s\), data row 2"),
+        ("AANVSECM", ["20151301", "x", "20150101"], r"column AANVSECM: is not a date.*data rows 1 and 2"),
+        ("AANVSECM", ["18500101", "20150301", "20150101"], r"outside 1900-2050.*data row 1"),
+        ("RINPERSOON", ["00000000A", "000000001", "0000000012"], r"not a RINPERSOON.*data rows 1 and 3"),
+        ("EINDSECM", ["20141231", "", "99991231"], r"ends before it starts.*data row 1"),
+        ("EINDSECM", ["20150301", "", "99991231"], r"spells of one person overlap.*data row 2"),
+    ],
+)  # fmt: skip
+def test_contract_violations_stop_with_rows_and_write_nothing(tmp_path, column, values, problem):
+    out = tmp_path / "out.parquet"
+    frame = secm(**{column: values})
+    with pytest.raises(ValidationError, match=problem) as error:
+        validate_cbs(write(tmp_path, frame), out, "SECMBUS2018V1.sav", "SECM")
+    assert str(error.value).startswith("SECMBUS2018V1.sav: ")
+    assert not out.exists()
+    for value in values:
+        if len(value) >= 8:
+            assert value not in str(error.value)
+
+
+def test_duplicate_keys_of_a_yearly_file(tmp_path):
+    frame = pl.DataFrame(
+        {
+            "RINPERSOONS": ["R", "S", "R"],
+            "RINPERSOON": ["000000001"] * 3,
+            "ATC4": ["N06A", "N06A", "A10A"],
+        }
+    )
+    validate_cbs(
+        write(tmp_path, frame), tmp_path / "ok.parquet", "MEDICIJN2015TABV1.sav", "MEDICIJN"
+    )
+    frame = frame.with_columns(
+        pl.Series("RINPERSOONS", ["R", "R", "S"]), pl.Series("ATC4", ["N06A", "n06a ", "N06A"])
+    )
+    with pytest.raises(
+        ValidationError, match=r"\(RINPERSOONS, RINPERSOON, ATC4\).*data rows 1 and 2"
+    ):
+        validate_cbs(
+            write(tmp_path, frame), tmp_path / "out.parquet", "MEDICIJN2015TABV1.sav", "MEDICIJN"
+        )
+
+
+def test_municipality_codes_are_padded(tmp_path):
+    frame = pl.DataFrame(
+        {"SOORTOBJECTNUMMER": ["W", "W"], "RINOBJECTNUMMER": ["1", "2"], "GEM2015": ["599", "0363"]}
+    )
+    out = tmp_path / "out.parquet"
+    outcome = validate_cbs(write(tmp_path, frame), out, "VSLGWB2018TAB03V1.sav", "VSLGWB")
+    assert pl.read_parquet(out)["GEM2015"].to_list() == ["0599", "0363"]
+    assert outcome.repaired == 1
+
+
+# --- municipal extracts ---------------------------------------------------------------------------
+
+
+def extract_bytes(
+    rows: list[str], header="RINPERSOONS;RINPERSOON;REGELING;DATUM_AANVANG;DATUM_EINDE"
+):
+    return ("\r\n".join([header, *rows]) + "\r\n").encode()
+
+
+def test_row_numbers_refer_to_the_file_after_duplicates_are_dropped():
+    data = extract_bytes(
+        ["R;000000001;PW;01-01-2015;", "R;000000001;PW;01-01-2015;", "R;000000002;PW;31-02-2015;"]
+    )
+    with pytest.raises(ExtractError, match=r"DATUM_AANVANG: 1 value\(s\).*data row 3"):
+        clean_extract(data, "uitkeringen.csv", EXTRACTS["uitkeringen"])
+
+
+def test_municipal_validation_repairs_and_stops():
+    data = extract_bytes(
+        ["r;1;PW;01-01-2015;", "R;000000002;pw;20-03-2015;05-03-2015", ";;IOAW;2015-05-01;"]
+    )
+    cleaned = clean_extract(data, "uitkeringen.csv", EXTRACTS["uitkeringen"])
+    frame, outcome = validate_extract(cleaned.frame, "uitkeringen.csv", "uitkeringen")
+    assert frame["RINPERSOONS"].to_list() == ["R", "R", None]
+    assert frame["RINPERSOON"].to_list() == ["000000001", "000000002", None]
+    assert frame[ROW].to_list() == [1, 2, 3]
+    counts = {(r["column"], r["check"]): r["rows"] for r in outcome.report}
+    assert counts[("DATUM_AANVANG, DATUM_EINDE", "end_before_start_same_month")] == 1
+    bad = extract_bytes(["R;000000001;WW;01-01-2015;", "R;000000002;PW;20-03-2015;05-01-2015"])
+    cleaned = clean_extract(bad, "uitkeringen.csv", EXTRACTS["uitkeringen"])
+    with pytest.raises(ValidationError, match=r"REGELING: is not a REGELING.*data row 1") as error:
+        validate_extract(cleaned.frame, "uitkeringen.csv", "uitkeringen")
+    assert "the end lies in a month before the start: 1 row(s), data row 2" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "data,problem",
+    [
+        (b"", "the file is empty"),
+        ("RINPERSOONS;RINPERSOON\r\n".encode("utf-16"), "looks like UTF-16"),
+        (extract_bytes([]), "header but no data rows"),
+        (extract_bytes(["R;000000001;PW;01-01-2015"]), r"1 row\(s\) do not have the 5"),
+        (extract_bytes(["R;000000001;PW;01-01-2015;"]).replace(b";", b","), "expected ';'"),
+    ],
+)
+def test_unreadable_extracts_are_extract_errors(data, problem):
+    with pytest.raises(ExtractError, match=problem):
+        clean_extract(data, "uitkeringen.csv", EXTRACTS["uitkeringen"])
+
+
+def test_windows_1252_behind_a_utf8_bom_is_read():
+    text = "RINPERSOONS;RINPERSOON;INTERVENTIE;STARTDATUM;EINDDATUM\r\nR;000000001;Coördinatie;01-01-2015;\r\n"
+    data = b"\xef\xbb\xbf" + text.encode("cp1252")
+    cleaned = clean_extract(data, "interventies.csv", EXTRACTS["interventies"])
+    assert cleaned.frame["INTERVENTIE"].to_list() == ["Coördinatie"]
+    assert "behind a UTF-8 byte-order mark" in cleaned.report["value"][0]
+
+
+def test_a_missing_header_does_not_put_a_rin_in_the_message():
+    data = b"R;000012345;PW;01-01-2015;\r\nR;000012346;PW;01-01-2015;\r\n"
+    with pytest.raises(ExtractError, match="missing column") as error:
+        clean_extract(data, "uitkeringen.csv", EXTRACTS["uitkeringen"])
+    assert "000012345" not in str(error.value)
+
+
+def test_spells_of_an_s_and_an_r_person_with_one_number_do_not_overlap(tmp_path):
+    frame = secm(
+        RINPERSOONS=["R", "S", "R"],
+        AANVSECM=["20150101", "20150101", "20150101"],
+        EINDSECM=["20151231", "20151231", ""],
+    )
+    validate_cbs(write(tmp_path, frame), tmp_path / "out.parquet", "SECMBUS2018V1.sav", "SECM")
