@@ -559,7 +559,11 @@ def write_benefits(
                 day = np.where(own, start_day[person], day)
             ongoing = end == N_MONTHS - 1
             begin = to_datetime64(start, day)
-            finish = to_datetime64(end, rng.integers(1, 29, person.size))
+            end_day = rng.integers(1, 29, person.size)
+            end_day = np.where(
+                end == start, np.maximum(end_day, day), end_day
+            )  # never before the start
+            finish = to_datetime64(end, end_day)
             # a share of long spells is registered as two adjacent records
             split = (end - start >= 3) & (rng.random(person.size) < 0.05)
             cut = start + 1 + (rng.random(person.size) * np.maximum(end - start - 1, 1)).astype(int)

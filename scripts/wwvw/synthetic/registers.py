@@ -195,7 +195,7 @@ def household_spells(
     (a month index) has the given single/children status, the other is random."""
     n = rins.len()
     change = rng.integers(-24, N_MONTHS + 24, n)  # month of the household change
-    change_day = rng.integers(1, 29, n)
+    change_day = rng.integers(1, 28, n)  # the next spell starts the day after: at most the 28th
     covering_first = ref <= change
     attrs_ref = _household_attributes(rng, single, children)
     attrs_other = _household_attributes(rng, rng.random(n) < 0.6, rng.random(n) < 0.4)
