@@ -24,7 +24,10 @@ include: "workflow/rules/link.smk"
 include: "workflow/rules/cohort.smk"
 include: "workflow/rules/describe.smk"
 include: "workflow/rules/estimate.smk"
+include: "workflow/rules/validity.smk"
+include: "workflow/rules/figures.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/export.smk"
 
 
 rule all:

@@ -56,3 +56,35 @@ rule compare_snapshots:
         },
     script:
         "../../scripts/compare_snapshots.py"
+
+
+rule report_html:
+    """The report for the municipality: one self-contained HTML file, in plain language."""
+    input:
+        tables=lambda wc: list(
+            outputs.safe_tables(RESULTS, stage_targets("validity")).values()
+        ),
+        checks=lambda wc: outputs.safe_checks(RESULTS, stage_targets("validity")),
+        figures=[f"{RESULTS}/figures/{name}.svg" for name in FIGURE_SOURCES],
+        provenance=f"{RESULTS}/provenance.json",
+    output:
+        report(
+            f"{RESULTS}/report.html", caption="../report/report.rst", category="Report"
+        ),
+    log:
+        log_path("report_html"),
+    benchmark:
+        benchmark_path("report_html")
+    conda:
+        "../../envs/pipeline.yaml"
+    params:
+        names=lambda wc: list(outputs.safe_tables(RESULTS, stage_targets("validity"))),
+        language=config["figures"]["language"],
+        snapshot=SNAPSHOT,
+        disclosure=config["disclosure"],
+    script:
+        "../../scripts/write_report.py"
+
+
+# Registered after `provenance`, which the report reads: provenance does not wait for the report.
+register_targets("report", [f"{RESULTS}/report.html"])

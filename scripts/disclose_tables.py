@@ -1,0 +1,26 @@
+"""Rules `disclose_tables` and `disclose_validity`: safe copies of the released tables under
+results/<snapshot>/safe/ (CBS output rules applied) and their output_check rows."""
+
+import polars as pl
+from wwvw import logs
+from wwvw.disclosure import DisclosureError
+from wwvw.release import model_size_bound, release_tables, thresholds_from_config
+
+if __name__ == "__main__":
+    log = logs.setup(snakemake.log[0])  # noqa: F821
+    inp, out, params = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
+    n_params = model_size_bound(pl.read_parquet(inp.cohort))
+    try:
+        checks = release_tables(
+            dict(zip(params.names, inp.tables, strict=True)),
+            dict(zip(params.names, out.tables, strict=True)),
+            out.checks,
+            thresholds_from_config(params.disclosure),
+            n_params,
+            step=params.disclosure["time_to_work_step"],
+        )
+    except DisclosureError as error:
+        log.error("%s", error)
+        raise
+    for status, n in checks.group_by("status").len().sort("status").iter_rows():
+        log.info("%d checks %s", n, status)
