@@ -2,30 +2,8 @@
 
 import polars as pl
 from wwvw import logs
-from wwvw.validity.balance import balance_table, permutation_test
+from wwvw.validity.balance import balance_table, permutation_test, with_permutation_pvalues
 from wwvw.validity.samples import build_sample
-
-
-def with_permutation_pvalues(balance: pl.DataFrame, permutation: pl.DataFrame) -> pl.DataFrame:
-    """Add the permutation p-value to the joint rows that the permutation test also computes."""
-    statistic = {
-        ("joint_prediction", "propensity_matching"): "f_covariates_propensity_matching",
-        ("joint_prediction", "propensity_activering"): "f_covariates_propensity_activering",
-        ("instrument_balance", "predicted_outcome"): "f_instruments_predicted_outcome",
-    }
-    keys = pl.DataFrame(
-        [{"section": s, "dependent": d, "statistic_name": n} for (s, d), n in statistic.items()]
-    ).with_columns(regressor=pl.lit("joint"))
-    pvalues = permutation.select(
-        pl.col("statistic").alias("statistic_name"), pl.col("permutation_pvalue")
-    )
-    return balance.join(
-        keys.join(pvalues, on="statistic_name").drop("statistic_name"),
-        on=["section", "dependent", "regressor"],
-        how="left",
-        maintain_order="left",
-    )
-
 
 if __name__ == "__main__":
     log = logs.setup(snakemake.log[0])  # noqa: F821

@@ -5,7 +5,12 @@ import polars as pl
 import pytest
 from validity_helpers import sorted_by_employability
 from wwvw.estimation.simulate import simulate_cohort
-from wwvw.validity.balance import balance_table, permutation_test, permute_within_cells
+from wwvw.validity.balance import (
+    balance_table,
+    permutation_test,
+    permute_within_cells,
+    with_permutation_pvalues,
+)
 from wwvw.validity.samples import build_sample
 
 DRAWS = 19
@@ -51,6 +56,9 @@ def test_permutation_test_passes_random_and_flags_sorted_assignment(valid, broke
     smallest = 1 / (DRAWS + 1)
     flagged = bad.filter(pl.col("statistic").str.contains("predicted_outcome"))
     assert flagged["permutation_pvalue"].to_list() == [smallest] * flagged.height
+    table = with_permutation_pvalues(balance_table(valid), ok)
+    assert table["permutation_pvalue"].drop_nulls().len() == 3
+    assert table.height == balance_table(valid).height
 
 
 def test_permutation_keeps_every_caseworkers_caseload_per_cell():
