@@ -25,7 +25,8 @@ import functools
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+
+from wwvw import distributions as dist
 
 from .linear import as_matrix, ols, two_stage_least_squares, wald_statistic
 from .variance import MomentFit, sandwich_vcov, stacked_sandwich_vcov
@@ -71,7 +72,7 @@ def effective_f(
 
 def mop_critical_value(alpha: float = 0.05, tau: float = 0.10, k_eff: float = 1.0) -> float:
     """Simplified MOP critical value: chi2_{K_eff}(K_eff / tau)^{-1}(1 - alpha) / K_eff."""
-    return float(stats.ncx2.ppf(1 - alpha, k_eff, k_eff / tau) / k_eff)
+    return float(dist.ncx2_ppf(1 - alpha, k_eff, k_eff / tau) / k_eff)
 
 
 def sanderson_windmeijer_f(
@@ -115,7 +116,7 @@ def tf_critical_value_exact(f_statistic: float, alpha: float = 0.05) -> float:
     P(|t| > c(f^2)) = alpha for every f0 until c reaches the normal critical value; see
     `_tf_curve` for the construction.
     """
-    normal = stats.norm.isf(alpha / 2)
+    normal = dist.norm_isf(alpha / 2)
     if f_statistic <= normal**2:
         return float("inf")
     roots, values = _tf_curve(alpha)
@@ -133,7 +134,7 @@ def _tf_curve(alpha: float, step: float = 0.004, dx: float = 4e-3) -> tuple[np.n
     f0. So f*(f0) = f0 + Phi^{-1}(1 - alpha + other(f0)) pins down c point by point; c(F) is
     infinite for F <= z^2 and the march stops when c reaches z (at F = 104.7 for alpha = 5%).
     """
-    normal = stats.norm.isf(alpha / 2)
+    normal = dist.norm_isf(alpha / 2)
     roots, values = [normal], [np.inf]
     f0 = 0.0
     while values[-1] > normal:
@@ -160,7 +161,7 @@ def _self_consistent_root(f0, roots, values, alpha, dx, tol=1e-12) -> float:
         curve_roots = np.append(roots, root)
         curve_values = np.append(values, root * (root - f0) / f0)
         other = _lower_rejection_probability(f0, curve_roots, curve_values, normal, dx)
-        updated = f0 + stats.norm.isf(alpha - other)
+        updated = f0 + dist.norm_isf(alpha - other)
         if abs(updated - root) < tol:
             break
         root = updated
@@ -188,7 +189,7 @@ def _mass_where_positive(grid: np.ndarray, gap: np.ndarray, mean: float) -> floa
     )
     edges = np.concatenate([grid[:1][positive[:1]], crossing, grid[-1:][positive[-1:]]])
     lower, upper = edges[0::2], edges[1::2]
-    return float(np.sum(stats.norm.cdf(upper - mean) - stats.norm.cdf(lower - mean)))
+    return float(np.sum(dist.norm_cdf(upper - mean) - dist.norm_cdf(lower - mean)))
 
 
 def tf_interval(coef: float, se: float, f_statistic: float) -> tuple[float, float, float]:
@@ -268,7 +269,7 @@ def anderson_rubin_set(
         raise ValueError("the analytic AR set is implemented for one instrument")
     vcov = stacked_sandwich_vcov([reduced_form, first_stage], clusters)
     pi_y, pi_x = float(reduced_form.coef[0]), float(first_stage.coef[0])
-    q = stats.chi2.ppf(1 - alpha, 1)
+    q = dist.chi2_ppf(1 - alpha, 1)
     return quadratic_solution_set(
         a=pi_x**2 - q * vcov[1, 1],
         b=-2 * (pi_x * pi_y - q * vcov[0, 1]),

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
-from scipy import stats
 
+from wwvw import distributions as dist
 from wwvw.estimation.instruments import propensity_column
 from wwvw.estimation.matrices import TREATMENTS
 from wwvw.estimation.variance import sandwich_vcov
@@ -259,13 +259,13 @@ def analytic_pvalues(sample: Sample, index: np.ndarray, observed: dict) -> dict[
     g = sample.n_clusters
     q = sample.covariates.shape[1]
     out = {
-        "f_caseworker_predicted_outcome": stats.f.sf(
+        "f_caseworker_predicted_outcome": dist.f_sf(
             observed["f_caseworker_predicted_outcome"], df1, df2
         )
     }
     for name in INSTRUMENT_NAMES:
-        out[f"f_covariates_{name}"] = stats.f.sf(observed[f"f_covariates_{name}"], q, g - 1)
-    out["f_instruments_predicted_outcome"] = stats.f.sf(
+        out[f"f_covariates_{name}"] = dist.f_sf(observed[f"f_covariates_{name}"], q, g - 1)
+    out["f_instruments_predicted_outcome"] = dist.f_sf(
         observed["f_instruments_predicted_outcome"], len(INSTRUMENT_NAMES), g - 1
     )
     return {k: float(v) for k, v in out.items()}

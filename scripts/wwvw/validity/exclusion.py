@@ -39,9 +39,10 @@ from itertools import combinations_with_replacement
 
 import numpy as np
 import polars as pl
-from scipy import optimize, sparse, stats
+from scipy import optimize, sparse
 from scipy.sparse import csgraph
 
+from wwvw import distributions as dist
 from wwvw.estimation.matrices import indicator_matrix
 
 from .samples import Sample, controls_for
@@ -300,7 +301,7 @@ def fll_rows(
         ("joint", fit["bounded_statistic"], fit["df"]),
     )
     for part, statistic, df in parts:
-        pvalue = float(stats.chi2.sf(statistic, df))
+        pvalue = float(dist.chi2_sf(statistic, df))
         rows.append(
             common
             | {

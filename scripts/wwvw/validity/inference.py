@@ -17,8 +17,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import linalg, stats
+from scipy import linalg
 
+from wwvw import distributions as dist
 from wwvw.estimation.variance import (
     MomentFit,
     cluster_score_sums,
@@ -26,7 +27,7 @@ from wwvw.estimation.variance import (
     small_sample_factor,
 )
 
-NORMAL_95 = float(stats.norm.isf(0.025))
+NORMAL_95 = float(dist.norm_isf(0.025))
 
 
 def joint_vcov(
@@ -68,11 +69,11 @@ def wald_test(
     out = {
         "statistic": statistic,
         "df": q,
-        "pvalue_chi2": float(stats.chi2.sf(statistic, q)),
+        "pvalue_chi2": float(dist.chi2_sf(statistic, q)),
     }
     if n_clusters is not None and n_clusters > 1:
         out["f_statistic"] = statistic / q
-        out["pvalue_f"] = float(stats.f.sf(statistic / q, q, n_clusters - 1))
+        out["pvalue_f"] = float(dist.f_sf(statistic / q, q, n_clusters - 1))
     return out
 
 
@@ -100,7 +101,7 @@ def normal_inference(coef: float, se: float) -> dict:
     return {
         "ci_low": coef - NORMAL_95 * se,
         "ci_high": coef + NORMAL_95 * se,
-        "pvalue": float(2 * stats.norm.sf(abs(coef / se))),
+        "pvalue": float(2 * dist.norm_sf(abs(coef / se))),
     }
 
 
