@@ -1,15 +1,27 @@
-"""Rule `figure`: one figure as PNG, SVG and HTML (Vega inlined), from safe tables only."""
+"""Rule `figures`: every figure as PNG, SVG and HTML (Vega inlined), from safe tables only."""
 
 import polars as pl
 from wwvw import figures, logs
 
+
+def draw_all(params, output, log) -> None:
+    """Read each safe table once, then build and save every figure."""
+    needed = {name for sources in params.sources.values() for name in sources}
+    frames = {
+        name: pl.read_csv(params.safe_tables[name], infer_schema_length=None)
+        for name in sorted(needed)
+    }
+    for k, figure in enumerate(params.figures):
+        chart = figures.build(
+            figure,
+            {name: frames[name] for name in params.sources[figure]},
+            params.language,
+            params.snapshot,
+        )
+        figures.save(chart, output.png[k], output.svg[k], output.html[k])
+        log.info("figure %s drawn from %s", figure, ", ".join(params.sources[figure]))
+
+
 if __name__ == "__main__":
     log = logs.setup(snakemake.log[0])  # noqa: F821
-    inp, out, params = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
-    frames = {
-        name: pl.read_csv(path, infer_schema_length=None)
-        for name, path in zip(params.names, inp.tables, strict=True)
-    }
-    chart = figures.build(snakemake.wildcards.figure, frames, params.language, params.snapshot)  # noqa: F821
-    figures.save(chart, out.png, out.svg, out.html)
-    log.info("figure %s drawn from %s", snakemake.wildcards.figure, ", ".join(params.names))  # noqa: F821
+    draw_all(snakemake.params, snakemake.output, log)  # noqa: F821

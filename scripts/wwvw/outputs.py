@@ -53,11 +53,10 @@ def safe_tables(results: str, registered: list[str] = ()) -> dict[str, str]:
 
 def safe_checks(results: str, registered: list[str] = ()) -> list[str]:
     """The output_check rows of every safe table (one file per disclosure job)."""
-    validity = validity_tables(results, list(registered))
-    stems = [name.removeprefix("validity/").removesuffix(".csv") for name in validity]
-    return [f"{results}/safe/checks/tables.csv"] + [
-        f"{results}/safe/checks/validity_{stem}.csv" for stem in stems
-    ]
+    checks = [f"{results}/safe/checks/tables.csv"]
+    if validity_tables(results, list(registered)):
+        checks.append(f"{results}/safe/checks/validity.csv")
+    return checks
 
 
 def figure_sources(figure: str, results: str, registered: list[str] = ()) -> list[str]:
