@@ -15,13 +15,13 @@ def estimate_one(cohort_path: str, spec: dict) -> tuple[pl.DataFrame, pl.DataFra
 
 
 def collect(
-    estimate_paths, diagnostic_paths, specs: list[dict]
+    estimate_paths, diagnostic_paths, specs: list[dict], headline_se_type: str = "hetero"
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """All specifications' rows in specification order, exactly one headline row per treatment."""
     estimates = pl.concat([pl.read_csv(p) for p in estimate_paths], how="vertical_relaxed")
     diagnostics = pl.concat([pl.read_csv(p) for p in diagnostic_paths], how="diagonal_relaxed")
     chosen = headline_specifications([Specification.from_mapping(s) for s in specs])
-    return mark_headline(estimates, chosen), diagnostics
+    return mark_headline(estimates, chosen, headline_se_type), diagnostics
 
 
 if __name__ == "__main__":
@@ -36,12 +36,14 @@ if __name__ == "__main__":
             snakemake.input.estimates,  # noqa: F821
             snakemake.input.diagnostics,  # noqa: F821
             snakemake.params.specs,  # noqa: F821
+            snakemake.params.headline_se_type,  # noqa: F821
         )
         headline = estimates.filter(pl.col("headline"))
         for row in headline.iter_rows(named=True):
             log.info(
-                "headline %s: %.3f (%.3f, %.3f)",
+                "headline %s (%s): %.3f (%.3f, %.3f)",
                 row["treatment"],
+                row["se_type"],
                 row["coef"],
                 row["ci_low"],
                 row["ci_high"],

@@ -19,6 +19,7 @@ if __name__ == "__main__":
         params.seed,
         snakemake.threads,  # noqa: F821
         params.sample,
+        params.se_type,
     )
     estimates = pl.read_csv(snakemake.input.estimates)  # noqa: F821
     check = compare_with_estimates(table, estimates, params.specification)
@@ -32,7 +33,8 @@ if __name__ == "__main__":
         )
     tests = table.filter(pl.col("row") == "equality_test")
     log.info(
-        "equality tests: %d of %d reject at 5%% (%d after Holm)",
+        "equality tests (%s errors): %d of %d reject at 5%% (%d after Holm)",
+        params.se_type,
         (tests["pvalue"] < 0.05).sum(),
         tests.height,
         (tests["pvalue_holm"] < 0.05).sum(),

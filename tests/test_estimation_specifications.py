@@ -7,6 +7,7 @@ import polars as pl
 import pytest
 from wwvw.estimation import run_specifications
 from wwvw.estimation.simulate import simulate_cohort
+from wwvw.estimation.specifications import mark_headline
 from wwvw.estimation.variance import SE_TYPES
 
 CONTRACT_COLUMNS = [
@@ -129,7 +130,7 @@ def test_exactly_one_headline_row_per_treatment(results):
     assert sorted(headline["treatment"]) == ["activering", "matching"]
     assert set(headline["specification"]) == {"joint_cov"}
     assert set(headline["estimator"]) == {"ujive"}
-    assert set(headline["se_type"]) == {"cluster:caseworker"}
+    assert set(headline["se_type"]) == {"hetero"}
     assert set(headline["model"]) == {"iv"}
 
 
@@ -140,6 +141,19 @@ def test_headline_flag_moves_the_headline():
     headline = estimates.filter(pl.col("headline"))
     assert headline["specification"].to_list() == ["matching_vs_rest_cov"]
 
+
+
+def test_headline_standard_error_type_is_a_setting(results):
+    estimates, _ = results
+    chosen = {"matching": "joint_cov", "activering": "joint_cov"}
+    clustered = mark_headline(estimates, chosen, "cluster:caseworker").filter(pl.col("headline"))
+    robust = estimates.filter(pl.col("headline"))
+    assert set(clustered["se_type"]) == {"cluster:caseworker"}
+    # same point estimates, other intervals
+    assert clustered.sort("treatment")["coef"].to_list() == robust.sort("treatment")["coef"].to_list()
+    assert clustered.sort("treatment")["se"].to_list() != robust.sort("treatment")["se"].to_list()
+    with pytest.raises(ValueError, match="unknown headline se_type 'cluster:location'"):
+        mark_headline(estimates, chosen, "cluster:location")
 
 def test_diagnostics_are_keyed_by_specification_and_treatment(results):
     estimates, diagnostics = results

@@ -43,6 +43,7 @@ rule collect_estimates:
         "../../envs/pipeline.yaml"
     params:
         specs=list(SPECIFICATIONS.values()),
+        headline_se_type=config["estimation"]["headline_se_type"],
     script:
         "../../scripts/estimate.py"
 

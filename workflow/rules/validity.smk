@@ -99,6 +99,7 @@ rule validity_heterogeneity:
         min_caseload=VALIDITY["min_subgroup_caseload"],
         replications=VALIDITY["bootstrap_replications"],
         seed=VALIDITY["seed"],
+        se_type=VALIDITY["heterogeneity_se_type"],
     script:
         "../../scripts/validity_heterogeneity.py"
 

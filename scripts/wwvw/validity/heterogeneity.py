@@ -10,10 +10,13 @@ specification's covariates partialled out, by
   treats clients of this kind (caseworkers with fewer than `min_caseload` clients in the subgroup,
   and cells with fewer than two, are dropped).
 
-Standard errors are clustered by caseworker. Equality across the levels of a characteristic is a
-Wald test with the stacked caseworker-clustered covariance of the level estimates (they share
-caseworkers and, for 2SLS, instruments); `pvalue_holm` adjusts these tests for their number
-within each estimator and treatment (Holm 1979).
+Standard errors are heteroskedasticity-robust by default, like the headline estimate (caseworkers
+are assigned client by client, so the design does not call for clustering; with 60 caseworkers the
+clustered variance is noisy and its intervals under-cover, as the Monte Carlo shows), or clustered
+by caseworker (`se_type="cluster:caseworker"`, config `validity.heterogeneity_se_type`). Equality
+across the levels of a characteristic is a Wald test with the stacked covariance of the level
+estimates (with clustering, levels that share caseworkers covary); `pvalue_holm` adjusts these
+tests for their number within each estimator and treatment (Holm 1979).
 
 Multiple testing: Romano and Wolf (2005, Econometrica; 2016, Stat. Prob. Letters) step-down
 adjusted p-values for H0: effect = 0 in each subgroup, within each family (estimator x treatment),
@@ -41,6 +44,7 @@ from .jackknife import fast_ujive
 from .parallel import payload, run_parallel
 from .samples import Sample, Subgroup, build_sample, controls_for, subgroups
 
+SE_TYPES = ("hetero", "cluster:caseworker")
 HETEROGENEITY_SCHEMA = {
     "characteristic": pl.String,
     "level": pl.String,
@@ -93,7 +97,11 @@ def usable_rows(sample: Sample, mask: np.ndarray, min_caseload: int) -> np.ndarr
 
 
 def fit_subgroup(
-    sample: Sample, mask: np.ndarray | None, estimator: str, min_caseload: int
+    sample: Sample,
+    mask: np.ndarray | None,
+    estimator: str,
+    min_caseload: int,
+    se_type: str = "hetero",
 ) -> SubgroupFit:
     """The joint IV model within the rows of `mask` (all rows if None)."""
     mask = np.ones(sample.n, dtype=bool) if mask is None else mask
@@ -125,20 +133,26 @@ def fit_subgroup(
             )
     except (ValueError, np.linalg.LinAlgError):
         return SubgroupFit(None, rows, np.full(len(TREATMENTS), np.nan), clusters)
-    se = np.sqrt(np.diag(sandwich_vcov(fit, clusters)))
+    se = np.sqrt(np.diag(sandwich_vcov(fit, clusters if se_type != "hetero" else None)))
     return SubgroupFit(fit, rows, se, clusters)
 
 
 def subgroup_estimates(
-    sample: Sample, groups: Sequence[Subgroup], estimators: Sequence[str], min_caseload: int
+    sample: Sample,
+    groups: Sequence[Subgroup],
+    estimators: Sequence[str],
+    min_caseload: int,
+    se_type: str = "hetero",
 ) -> dict[tuple[str, str], SubgroupFit]:
     """(estimator, subgroup label or 'all') -> fit."""
+    if se_type not in SE_TYPES:
+        raise ValueError(f"unknown se_type {se_type!r}; expected one of {SE_TYPES}")
     out = {}
     for estimator in estimators:
-        out[(estimator, "all")] = fit_subgroup(sample, None, estimator, min_caseload)
+        out[(estimator, "all")] = fit_subgroup(sample, None, estimator, min_caseload, se_type)
         for group in groups:
             out[(estimator, group.label)] = fit_subgroup(
-                sample, group.mask, estimator, min_caseload
+                sample, group.mask, estimator, min_caseload, se_type
             )
     return out
 
@@ -176,7 +190,9 @@ def bootstrap_draw(seed: int) -> dict[tuple[str, str, str], tuple]:
     sample = build_sample(frame, **settings["sample"])
     groups, _ = subgroups(sample, settings["characteristics"], 0)
     groups = [g for g in groups if g.label in settings["labels"]]
-    fits = subgroup_estimates(sample, groups, settings["estimators"], settings["min_caseload"])
+    fits = subgroup_estimates(
+        sample, groups, settings["estimators"], settings["min_caseload"], settings["se_type"]
+    )
     return coefficient_table(fits)
 
 
@@ -258,6 +274,7 @@ def heterogeneity_table(
     seed: int = 0,
     processes: int = 1,
     sample_settings: dict | None = None,
+    se_type: str = "hetero",
 ) -> pl.DataFrame:
     """heterogeneity.csv: subgroup estimates, equality tests, Romano-Wolf p-values.
 
@@ -265,9 +282,10 @@ def heterogeneity_table(
     min_caseload, covariates, split_seed), to rebuild it in every bootstrap sample.
     """
     groups, _ = subgroups(sample, characteristics, min_size)
-    fits = subgroup_estimates(sample, groups, estimators, min_caseload)
+    fits = subgroup_estimates(sample, groups, estimators, min_caseload, se_type)
     observed = coefficient_table(fits)
     settings = {
+        "se_type": se_type,
         "sample": sample_settings or {},
         "characteristics": list(characteristics),
         "estimators": list(estimators),
@@ -303,7 +321,7 @@ def heterogeneity_table(
                         "bootstrap_replications": len(draws),
                     }
                 )
-            tests = equality_rows(sample, groups, fits, estimator, treatment)
+            tests = equality_rows(sample, groups, fits, estimator, treatment, se_type)
             holm_p = holm([t["pvalue"] for t in tests]) if tests else []
             rows += [t | {"pvalue_holm": float(p)} for t, p in zip(tests, holm_p, strict=True)]
     return pl.DataFrame(rows, schema=HETEROGENEITY_SCHEMA)
@@ -315,6 +333,7 @@ def equality_rows(
     fits: dict[tuple[str, str], SubgroupFit],
     estimator: str,
     treatment: str,
+    se_type: str = "hetero",
 ) -> list[dict]:
     """Per characteristic: Wald test that the effect is equal across its levels."""
     k = TREATMENTS.index(treatment)
@@ -325,7 +344,8 @@ def equality_rows(
         subs = [s for s in subs if s.fit is not None]
         if len(subs) < 2:
             continue
-        vcov = joint_vcov([s.fit for s in subs], [s.rows for s in subs], sample.caseworkers)
+        clusters = None if se_type == "hetero" else sample.caseworkers
+        vcov = joint_vcov([s.fit for s in subs], [s.rows for s in subs], clusters)
         width = len(TREATMENTS)
         pick = [j * width + k for j in range(len(subs))]
         coef = np.concatenate([s.fit.coef for s in subs])[pick]
@@ -351,7 +371,8 @@ def compare_with_estimates(
     table: pl.DataFrame, estimates: pl.DataFrame, specification: str
 ) -> pl.DataFrame:
     """The whole-cohort rows next to the same estimates in estimates.csv (the headline
-    specification, clustered by caseworker): columns coef, coef_estimates, difference."""
+    specification; point estimates do not depend on the standard errors): columns coef,
+    coef_estimates, difference."""
     ours = table.filter(pl.col("row") == "overall").select("estimator", "treatment", "coef")
     theirs = estimates.filter(
         (pl.col("model") == "iv")
