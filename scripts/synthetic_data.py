@@ -48,7 +48,7 @@ def main_cli() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out_dir")
     parser.add_argument("--scale", type=float, default=1.0)
-    parser.add_argument("--seed", type=int, default=20150101)
+    parser.add_argument("--seed", type=int, default=20150102)
     parser.add_argument("--config", default="config/config.yaml")
     args = parser.parse_args()
     config = yaml.safe_load(Path(args.config).read_text())
