@@ -18,10 +18,15 @@ from .matrices import indicator_matrix
 
 
 def group_means(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
-    """G x k matrix of the mean of each column of `values` within each group."""
+    """G x k matrix of the mean of each column of `values` within each group.
+
+    A bincount per column: several times faster than a sparse indicator product for the few
+    dozen columns used here (building the sparse matrix dominated the bootstrap's profile)."""
     values = values.reshape(values.shape[0], -1)
     counts = np.bincount(codes).astype(float)
-    sums = indicator_matrix(codes, counts.size).T @ values
+    sums = np.empty((counts.size, values.shape[1]))
+    for column in range(values.shape[1]):
+        sums[:, column] = np.bincount(codes, weights=values[:, column], minlength=counts.size)
     return sums / counts[:, None]
 
 

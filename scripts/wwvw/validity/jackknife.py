@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from scipy import linalg
 
 from wwvw.estimation.fixed_effects import Controls
 from wwvw.estimation.jackknife import LEVERAGE_LIMIT
@@ -40,7 +41,7 @@ def orthonormal_columns(matrix: np.ndarray, rtol: float = 1e-9) -> np.ndarray:
     keep = values > rtol * max(values.max(), 1e-300)
     basis = matrix @ (vectors[:, keep] / np.sqrt(values[keep]))
     chol = np.linalg.cholesky(basis.T @ basis)
-    return np.linalg.solve(chol, basis.T).T
+    return linalg.solve_triangular(chol, basis.T, lower=True).T
 
 
 def controls_leverage(controls: Controls) -> np.ndarray:
