@@ -121,3 +121,17 @@ def test_cluster_bootstrap_keeps_caseworkers_whole():
     assert drawn.height == sizes.height  # as many caseworkers as in the cohort
     joined = drawn.join(sizes, left_on="source", right_on="caseworker", suffix="_original")
     assert (joined["len"] == joined["len_original"]).all()
+
+
+def test_standard_error_type_changes_errors_not_estimates(homogeneous):
+    sample = build_sample(simulate_cohort(41))
+    clustered = heterogeneity_table(
+        sample, ["sex", "age_group", "debts"], 100, replications=0, se_type="cluster:caseworker"
+    )
+    key = ["row", "characteristic", "level", "treatment", "estimator"]
+    both = homogeneous.join(clustered, on=key, suffix="_clustered")
+    subgroups = both.filter(pl.col("row") == "subgroup")
+    np.testing.assert_allclose(subgroups["coef"], subgroups["coef_clustered"])
+    assert (subgroups["se"] != subgroups["se_clustered"]).all()
+    with pytest.raises(ValueError, match="unknown se_type 'cluster:cell'"):
+        heterogeneity_table(sample, ["sex"], 100, replications=0, se_type="cluster:cell")

@@ -3,7 +3,8 @@
 Each replication draws a cohort from the synthetic generator's own data-generating process
 (`wwvw.estimation.simulate.simulate_cohort`, i.e. `wwvw.synthetic.design`) with its own seed and
 estimates, as the pipeline does (cell fixed effects, covariates, caseworker propensities of the
-headline kind, errors clustered by caseworker):
+headline kind; the headline interval is the robust one, the caseworker-clustered one is reported
+beside it):
 
 - the joint model (Matching and Activering against Prematching): OLS, 2SLS with the leave-one-out
   propensities, UJIVE and JIVE1 with caseworker dummies; Wald intervals with caseworker-clustered
