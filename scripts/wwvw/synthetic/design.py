@@ -118,9 +118,14 @@ def refer(
     """Department code per client (0 matching, 1 prematching, 2 activering) by the ordered rule."""
     s = e + noise
     cut_m = np.quantile(s + zm, 1 - design.share_matching)
-    cut_a = np.quantile(s - za, design.share_activering)
     to_matching = s + zm > cut_m
-    to_activering = (s - za < cut_a) & ~to_matching
+    # the Activering cut among the clients not sent to Matching, so that the department sizes hit
+    # their shares whatever the leniency spread (a cut over everyone loses the clients below it
+    # who already went to Matching, more of them the larger the spread)
+    rest = ~to_matching
+    share_of_rest = min(design.share_activering * s.size / max(rest.sum(), 1), 1.0)
+    cut_a = np.quantile((s - za)[rest], share_of_rest) if rest.any() else -np.inf
+    to_activering = (s - za < cut_a) & rest
     return np.where(to_matching, 0, np.where(to_activering, 2, 1)).astype(np.int8)
 
 
