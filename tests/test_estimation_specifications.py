@@ -142,7 +142,6 @@ def test_headline_flag_moves_the_headline():
     assert headline["specification"].to_list() == ["matching_vs_rest_cov"]
 
 
-
 def test_headline_standard_error_type_is_a_setting(results):
     estimates, _ = results
     chosen = {"matching": "joint_cov", "activering": "joint_cov"}
@@ -150,10 +149,13 @@ def test_headline_standard_error_type_is_a_setting(results):
     robust = estimates.filter(pl.col("headline"))
     assert set(clustered["se_type"]) == {"cluster:caseworker"}
     # same point estimates, other intervals
-    assert clustered.sort("treatment")["coef"].to_list() == robust.sort("treatment")["coef"].to_list()
+    assert (
+        clustered.sort("treatment")["coef"].to_list() == robust.sort("treatment")["coef"].to_list()
+    )
     assert clustered.sort("treatment")["se"].to_list() != robust.sort("treatment")["se"].to_list()
     with pytest.raises(ValueError, match="unknown headline se_type 'cluster:location'"):
         mark_headline(estimates, chosen, "cluster:location")
+
 
 def test_diagnostics_are_keyed_by_specification_and_treatment(results):
     estimates, diagnostics = results

@@ -4,6 +4,7 @@ when caseworkers affect the outcome directly or shift clients across departments
 import numpy as np
 import polars as pl
 import pytest
+from validity_helpers import MODERATE
 from wwvw.estimation.simulate import simulate_cohort
 from wwvw.validity.exclusion import (
     CaseworkerEffects,
@@ -55,7 +56,7 @@ def fll(table: pl.DataFrame, margin: str = "joint", part: str = "joint") -> dict
 
 @pytest.fixture(scope="module")
 def cohort():
-    return simulate_cohort(31, include_truth=True)
+    return simulate_cohort(31, design=MODERATE, include_truth=True)
 
 
 def test_fll_does_not_reject_the_planted_design(cohort):

@@ -3,6 +3,7 @@
 import numpy as np
 import polars as pl
 import pytest
+from validity_helpers import MODERATE
 from wwvw.estimation.simulate import simulate_cohort
 from wwvw.synthetic.design import Design
 from wwvw.validity.heterogeneity import (
@@ -33,7 +34,7 @@ TRUTH = {"matching": 0.10, "activering": 0.0}
 
 @pytest.fixture(scope="module")
 def homogeneous():
-    sample = build_sample(simulate_cohort(41))
+    sample = build_sample(simulate_cohort(41, design=MODERATE))
     return heterogeneity_table(
         sample, ["sex", "age_group", "debts"], 100, replications=19, processes=2
     )
@@ -124,7 +125,7 @@ def test_cluster_bootstrap_keeps_caseworkers_whole():
 
 
 def test_standard_error_type_changes_errors_not_estimates(homogeneous):
-    sample = build_sample(simulate_cohort(41))
+    sample = build_sample(simulate_cohort(41, design=MODERATE))
     clustered = heterogeneity_table(
         sample, ["sex", "age_group", "debts"], 100, replications=0, se_type="cluster:caseworker"
     )
