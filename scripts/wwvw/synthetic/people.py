@@ -15,20 +15,12 @@ import numpy as np
 import polars as pl
 from scipy.special import expit
 
+from wwvw.tables import TABLE1_CHARACTERISTICS
+
 from . import design as dgp
 from .calendar import month_of_date
 
-CHARACTERISTICS = (
-    "sex",
-    "age_group",
-    "education",
-    "work_history",
-    "migration",
-    "chronic",
-    "debts",
-    "single",
-    "children",
-)
+CHARACTERISTICS = tuple(TABLE1_CHARACTERISTICS)  # in Table 1 order
 AGE_BOUNDS = {"18-30": (18, 30), "30-45": (30, 45), "45-55": (45, 55), "55-65": (55, 65)}
 # observed part of employability, by level: the log-odds gaps of the published starting rates
 # (Table 1), so that the cohort's outcomes vary with covariates as the study population's do

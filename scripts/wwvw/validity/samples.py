@@ -41,18 +41,9 @@ from wwvw.estimation.matrices import (
     outcome_vector,
 )
 from wwvw.estimation.variance import MomentFit
+from wwvw.tables import TABLE1_CHARACTERISTICS
 
-CHARACTERISTICS = (
-    "sex",
-    "age_group",
-    "education",
-    "work_history",
-    "migration",
-    "chronic",
-    "debts",
-    "single",
-    "children",
-)
+CHARACTERISTICS = tuple(TABLE1_CHARACTERISTICS)  # in Table 1 order
 # reading order of the levels in tables (levels not listed follow, sorted)
 LEVEL_ORDER = {
     "sex": ("man", "woman"),
