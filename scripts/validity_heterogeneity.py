@@ -17,8 +17,6 @@ if __name__ == "__main__":
         params.min_caseload,
         params.replications,
         params.seed,
-        snakemake.threads,  # noqa: F821
-        params.sample,
         params.se_type,
     )
     estimates = pl.read_csv(snakemake.input.estimates)  # noqa: F821

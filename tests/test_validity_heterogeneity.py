@@ -4,16 +4,19 @@ import numpy as np
 import polars as pl
 import pytest
 from validity_helpers import MODERATE
+from wwvw.distributions import norm_isf
 from wwvw.estimation.simulate import simulate_cohort
 from wwvw.synthetic.design import Design
 from wwvw.validity.heterogeneity import (
     HETEROGENEITY_SCHEMA,
+    family_correlation,
     heterogeneity_table,
-    resample_caseworkers,
+    normal_draws,
     romano_wolf,
+    subgroup_estimates,
 )
 from wwvw.validity.inference import holm
-from wwvw.validity.samples import build_sample
+from wwvw.validity.samples import build_sample, subgroups
 
 SHARED_COLUMNS = [
     "characteristic",
@@ -35,9 +38,7 @@ TRUTH = {"matching": 0.10, "activering": 0.0}
 @pytest.fixture(scope="module")
 def homogeneous():
     sample = build_sample(simulate_cohort(41, design=MODERATE))
-    return heterogeneity_table(
-        sample, ["sex", "age_group", "debts"], 100, replications=19, processes=2
-    )
+    return heterogeneity_table(sample, ["sex", "age_group", "debts"], 100, replications=999)
 
 
 UNDER_45 = Design(
@@ -50,7 +51,7 @@ def under_45():
     """Effect of Matching (0.25) only for clients younger than 45; ages 45-64 get nothing."""
     cohort = simulate_cohort(42, n_clients=20000, design=UNDER_45)
     sample = build_sample(cohort)
-    return heterogeneity_table(sample, ["age_group"], 100, replications=19, processes=2)
+    return heterogeneity_table(sample, ["age_group"], 100, replications=999)
 
 
 def test_schema_shared_with_the_figures(homogeneous):
@@ -61,7 +62,7 @@ def test_schema_shared_with_the_figures(homogeneous):
 
 def test_planted_effect_found_in_every_subgroup_and_no_heterogeneity(homogeneous):
     """Across many subgroups some 95% intervals miss by chance; the simultaneous band from the
-    caseworker bootstrap covers the planted effect in all of them, and the equality tests
+    multiplier bootstrap covers the planted effect in all of them, and the equality tests
     (adjusted for their number) do not reject."""
     subgroups = homogeneous.filter(pl.col("row") == "subgroup")
     truth = pl.col("treatment").replace_strict(TRUTH, return_dtype=pl.Float64)
@@ -88,9 +89,7 @@ def test_subgroup_analysis_finds_an_effect_planted_only_for_the_young(under_45):
         assert by_level["18-30"]["coef"] > 0.1, estimator
         for old in ("45-55", "55-65"):
             assert by_level[old]["ci_low"] <= 0.0 <= by_level[old]["ci_high"], (estimator, old)
-        assert (
-            by_level["30-45"]["pvalue_romano_wolf"] <= 0.05
-        )  # the smallest possible with 19 draws
+        assert by_level["30-45"]["pvalue_romano_wolf"] <= 0.01
 
 
 def test_romano_wolf_is_a_step_down_max_t():
@@ -110,18 +109,33 @@ def test_holm():
     np.testing.assert_allclose(holm([0.01, 0.04, 0.03, 0.5]), [0.04, 0.09, 0.09, 0.5])
 
 
-def test_cluster_bootstrap_keeps_caseworkers_whole():
-    cohort = simulate_cohort(43, n_clients=600)
-    draw = resample_caseworkers(cohort, np.random.default_rng(1))
-    sizes = cohort.group_by("caseworker").len()
-    drawn = (
-        draw.with_columns(source=pl.col("caseworker").str.split("#").list.first())
-        .group_by("caseworker", "source")
-        .len()
-    )
-    assert drawn.height == sizes.height  # as many caseworkers as in the cohort
-    joined = drawn.join(sizes, left_on="source", right_on="caseworker", suffix="_original")
-    assert (joined["len"] == joined["len_original"]).all()
+def test_max_t_critical_value_between_independent_and_identical_estimates():
+    """Three independent estimates need the Sidak value; three identical ones the pointwise 1.96."""
+    independent = normal_draws(np.eye(3), 20000, 1).max(axis=1)
+    sidak = float(norm_isf((1 - 0.95 ** (1 / 3)) / 2))
+    assert np.quantile(independent, 0.95) == pytest.approx(sidak, abs=0.04)
+    identical = normal_draws(np.ones((3, 3)), 20000, 1)
+    np.testing.assert_allclose(identical[:, 0], identical[:, 2], atol=1e-6)
+    assert np.quantile(identical.max(axis=1), 0.95) == pytest.approx(1.96, abs=0.04)
+
+
+def test_subgroup_correlation_from_shared_clients_or_caseworkers():
+    """Robust errors: levels of one characteristic share no client, so their estimates are
+    uncorrelated, while overlapping subgroups (women, the young) are; clustered errors: levels
+    share caseworkers, so they covary."""
+    sample = build_sample(simulate_cohort(41, design=MODERATE))
+    groups, _ = subgroups(sample, ["sex", "age_group"], 100)
+    labels = [g.label for g in groups]
+    for se_type, disjoint_zero in (("hetero", True), ("cluster:caseworker", False)):
+        fits = subgroup_estimates(sample, groups, ["2sls"], 2, se_type)
+        usable, correlation = family_correlation(sample, fits, "2sls", labels, se_type)["matching"]
+        assert usable == labels
+        np.testing.assert_allclose(np.diag(correlation), 1.0)
+        sex = [k for k, g in enumerate(groups) if g.characteristic == "sex"]
+        age = [k for k, g in enumerate(groups) if g.characteristic == "age_group"]
+        across_levels = correlation[sex[0], sex[1]]
+        assert (abs(across_levels) < 1e-12) == disjoint_zero, se_type
+        assert np.all(np.abs(correlation[np.ix_(sex, age)]) > 0.01)
 
 
 def test_standard_error_type_changes_errors_not_estimates(homogeneous):

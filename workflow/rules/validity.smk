@@ -89,7 +89,6 @@ rule validity_heterogeneity:
         benchmark_path("validity_heterogeneity")
     conda:
         "../../envs/pipeline.yaml"
-    threads: 2
     params:
         sample=VALIDITY_SAMPLE,
         specification=HEADLINE_SPECIFICATION["name"],

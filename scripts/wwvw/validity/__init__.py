@@ -13,7 +13,7 @@ Modules
     exclusion       Frandsen, Lefgren and Leslie (2023) test of exclusion and monotonicity
     multi_treatment Bhuller and Sigstad (2024) checks of 2SLS with several treatments
     compliers       complier shares and characteristics (Dahl, Kostol and Mogstad 2014)
-    heterogeneity   IV effects by subgroup, equality tests, Romano-Wolf over a caseworker bootstrap
+    heterogeneity   IV effects by subgroup, equality tests, Romano-Wolf and sup-t bands (multiplier bootstrap)
     placebo         IV 'effects' on outcomes fixed before the intake
     monte_carlo     bias, RMSE and coverage of every estimator and interval on the planted design
     parallel        replications in spawned worker processes with one BLAS thread each
