@@ -20,13 +20,17 @@ the permuted labels), and the joint F of both propensities on the predicted outc
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import polars as pl
 
 from wwvw import distributions as dist
+from wwvw.estimation.fixed_effects import Controls
 from wwvw.estimation.instruments import propensity_column
+from wwvw.estimation.linear import ols
 from wwvw.estimation.matrices import TREATMENTS
-from wwvw.estimation.variance import sandwich_vcov
+from wwvw.estimation.variance import MomentFit, sandwich_vcov
 
 from .inference import coefficient_rows, wald_test
 from .samples import (
@@ -36,6 +40,7 @@ from .samples import (
     level_values,
     ordered_levels,
     propensities_for,
+    propensity_targets,
     regress,
 )
 
@@ -160,57 +165,103 @@ def permute_within_cells(
     return out
 
 
-def caseworker_f(
-    values: np.ndarray, sample: Sample, caseworkers: np.ndarray
-) -> tuple[float, int, int]:
-    """F statistic (and its degrees of freedom) of caseworker dummies on `values` within cells.
+@dataclass(frozen=True)
+class Unchanged:
+    """What within-cell permutations of the labels leave unchanged, computed once: the cell
+    controls, the covariates and the predicted outcome net of the cells, and the eigen-pairs of
+    C'MC (which depends on the labels only through each caseworker's count per cell)."""
 
-    The explained sum of squares of the caseworker dummies C after the cell dummies is
-    s' (C'M C)^+ s with s = C' M v; C'M C = diag(n_j) - N' diag(1/n_c) N, N the cell x caseworker
-    counts, so nothing of size n x J is formed (fast enough for thousands of permutations).
-    """
-    cells = sample.cells
+    controls: Controls
+    covariates_within: np.ndarray
+    covariates_bread: np.ndarray  # (X'X)^{-1} of the within-cell covariates
+    index_within: np.ndarray
+    gram_values: np.ndarray
+    gram_vectors: np.ndarray
+    targets: np.ndarray  # what the propensities average, per client
+
+    @classmethod
+    def of(cls, sample: Sample, index: np.ndarray) -> Unchanged:
+        controls = cell_controls(sample)
+        covariates = controls.residualise(sample.covariates)
+        values, vectors = np.linalg.eigh(caseworker_gram(sample.cells, sample.caseworkers))
+        keep = values > 1e-9 * values.max()
+        return cls(
+            controls,
+            covariates,
+            np.linalg.inv(covariates.T @ covariates),
+            controls.residualise(index),
+            values[keep],
+            vectors[:, keep],
+            propensity_targets(sample),
+        )
+
+
+def caseworker_gram(cells: np.ndarray, caseworkers: np.ndarray) -> np.ndarray:
+    """C'MC = diag(n_j) - N' diag(1/n_c) N, N the cell x caseworker counts."""
     n_cells, n_workers = int(cells.max()) + 1, int(caseworkers.max()) + 1
     counts = np.zeros((n_cells, n_workers))
     np.add.at(counts, (cells, caseworkers), 1.0)
     sizes = counts.sum(axis=1)
-    gram = np.diag(counts.sum(axis=0)) - counts.T @ (counts / sizes[:, None])
-    within = cell_controls(sample).residualise(values)
-    sums = np.bincount(caseworkers, weights=within, minlength=n_workers)
-    values_, vectors = np.linalg.eigh(gram)
-    keep = values_ > 1e-9 * values_.max()
-    projected = vectors[:, keep].T @ sums
-    explained = float(projected @ (projected / values_[keep]))
-    df1 = int(keep.sum())
-    df2 = sample.n - n_cells - df1
+    return np.diag(counts.sum(axis=0)) - counts.T @ (counts / sizes[:, None])
+
+
+def caseworker_f(
+    sample: Sample, caseworkers: np.ndarray, unchanged: Unchanged
+) -> tuple[float, int, int]:
+    """F statistic (and its degrees of freedom) of caseworker dummies on the predicted outcome
+    within cells.
+
+    The explained sum of squares of the caseworker dummies C after the cell dummies is
+    s' (C'M C)^+ s with s = C' M v, so nothing of size n x J is formed (fast enough for
+    thousands of permutations).
+    """
+    within = unchanged.index_within
+    sums = np.bincount(caseworkers, weights=within, minlength=unchanged.gram_vectors.shape[0])
+    projected = unchanged.gram_vectors.T @ sums
+    explained = float(projected @ (projected / unchanged.gram_values))
+    df1 = unchanged.gram_values.size
+    df2 = sample.n - unchanged.controls.n_cells - df1
     return (explained / df1) / ((float(within @ within) - explained) / df2), df1, df2
 
 
-def covariates_f(propensity: np.ndarray, sample: Sample, caseworkers: np.ndarray) -> float:
+def covariates_f(
+    propensity: np.ndarray, sample: Sample, caseworkers: np.ndarray, unchanged: Unchanged
+) -> float:
     """Joint clustered F of the covariates in the regression of a propensity, within cells."""
-    fit = regress(propensity, sample.covariates, cell_controls(sample), sample.covariate_names)
+    x, bread = unchanged.covariates_within, unchanged.covariates_bread
+    y = unchanged.controls.residualise(propensity)
+    coef = bread @ (x.T @ y)
+    scores = x * (y - x @ coef)[:, None]
+    n_params = x.shape[1] + unchanged.controls.n_absorbed
+    fit = MomentFit(tuple(sample.covariate_names), coef, bread, scores, n_params)
     vcov = sandwich_vcov(fit, caseworkers)
     return wald_test(fit.coef, vcov, np.eye(fit.coef.size))["statistic"] / fit.coef.size
 
 
 def instruments_f(
-    index: np.ndarray, propensities: np.ndarray, sample: Sample, caseworkers
+    propensities: np.ndarray, sample: Sample, caseworkers: np.ndarray, unchanged: Unchanged
 ) -> float:
     """Joint clustered F of both propensities in the regression of the predicted outcome."""
-    fit = regress(index, propensities, cell_controls(sample), INSTRUMENT_NAMES)
+    controls = unchanged.controls
+    fit = ols(
+        unchanged.index_within,
+        controls.residualise(propensities),
+        INSTRUMENT_NAMES,
+        controls.n_absorbed,
+    )
     vcov = sandwich_vcov(fit, caseworkers)
     return wald_test(fit.coef, vcov, np.eye(fit.coef.size))["statistic"] / fit.coef.size
 
 
 def permutation_statistics(
-    sample: Sample, index: np.ndarray, caseworkers: np.ndarray, split_seed: int = 0
+    sample: Sample, caseworkers: np.ndarray, unchanged: Unchanged, split_seed: int = 0
 ) -> dict[str, float]:
     """The permutation statistics for one labelling of the clients."""
-    z = propensities_for(sample, caseworkers, split_seed)
-    out = {"f_caseworker_predicted_outcome": caseworker_f(index, sample, caseworkers)[0]}
+    z = propensities_for(sample, caseworkers, split_seed, targets=unchanged.targets)
+    out = {"f_caseworker_predicted_outcome": caseworker_f(sample, caseworkers, unchanged)[0]}
     for k, name in enumerate(INSTRUMENT_NAMES):
-        out[f"f_covariates_{name}"] = covariates_f(z[:, k], sample, caseworkers)
-    out["f_instruments_predicted_outcome"] = instruments_f(index, z, sample, caseworkers)
+        out[f"f_covariates_{name}"] = covariates_f(z[:, k], sample, caseworkers, unchanged)
+    out["f_instruments_predicted_outcome"] = instruments_f(z, sample, caseworkers, unchanged)
     return out
 
 
@@ -224,15 +275,15 @@ DESCRIPTIONS = {
 
 def permutation_test(sample: Sample, draws: int, seed: int, split_seed: int = 0) -> pl.DataFrame:
     """permutation.csv: observed statistics against `draws` within-cell permutations of labels."""
-    index = predicted_outcome(sample)
-    observed = permutation_statistics(sample, index, sample.caseworkers, split_seed)
+    unchanged = Unchanged.of(sample, predicted_outcome(sample))
+    observed = permutation_statistics(sample, sample.caseworkers, unchanged, split_seed)
     rng = np.random.default_rng(seed)
     permuted = {name: np.empty(draws) for name in observed}
     for b in range(draws):
         labels = permute_within_cells(sample.cells, sample.caseworkers, rng)
-        for name, value in permutation_statistics(sample, index, labels, split_seed).items():
+        for name, value in permutation_statistics(sample, labels, unchanged, split_seed).items():
             permuted[name][b] = value
-    analytic = analytic_pvalues(sample, index, observed)
+    analytic = analytic_pvalues(sample, unchanged, observed)
     rows = []
     for name, value in observed.items():
         draws_of = permuted[name]
@@ -253,9 +304,9 @@ def permutation_test(sample: Sample, draws: int, seed: int, split_seed: int = 0)
     return pl.DataFrame(rows, schema=PERMUTATION_SCHEMA)
 
 
-def analytic_pvalues(sample: Sample, index: np.ndarray, observed: dict) -> dict[str, float]:
+def analytic_pvalues(sample: Sample, unchanged: Unchanged, observed: dict) -> dict[str, float]:
     """Textbook p-values of the same statistics (F distributions), for comparison."""
-    _, df1, df2 = caseworker_f(index, sample, sample.caseworkers)
+    _, df1, df2 = caseworker_f(sample, sample.caseworkers, unchanged)
     g = sample.n_clusters
     q = sample.covariates.shape[1]
     out = {

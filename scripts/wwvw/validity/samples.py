@@ -110,19 +110,31 @@ def build_sample(
     )
 
 
+def propensity_targets(sample: Sample, mask: np.ndarray | None = None) -> np.ndarray:
+    """(n, 2) what the propensities average: the referrals, net of the cells unless the sample's
+    instruments are raw (computed within the mask; NaN outside it). They do not depend on the
+    caseworker labels."""
+    residualised = not sample.instruments.endswith("raw")
+    rows = np.ones(sample.n, dtype=bool) if mask is None else mask
+    targets = np.full((sample.n, len(TREATMENTS)), np.nan)
+    targets[rows] = referral_targets(sample.frame.filter(pl.Series(rows)), TREATMENTS, residualised)
+    return targets
+
+
 def propensities_for(
-    sample: Sample, caseworkers: np.ndarray, split_seed: int = 0, mask: np.ndarray | None = None
+    sample: Sample,
+    caseworkers: np.ndarray,
+    split_seed: int = 0,
+    mask: np.ndarray | None = None,
+    targets: np.ndarray | None = None,
 ) -> np.ndarray:
     """(n, 2) propensities of the sample's kind for other caseworker codes (e.g. permuted labels).
 
     With `mask`, the propensity of every client is computed from the caseworker's clients in the
     mask only (the reverse-sample instrument: pass the complement of a subgroup), residualised on
-    the cells within the mask.
+    the cells within the mask. `targets`: `propensity_targets(sample, mask)`, if already known.
     """
-    residualised = not sample.instruments.endswith("raw")
-    rows = np.ones(sample.n, dtype=bool) if mask is None else mask
-    targets = np.full((sample.n, len(TREATMENTS)), np.nan)
-    targets[rows] = referral_targets(sample.frame.filter(pl.Series(rows)), TREATMENTS, residualised)
+    targets = propensity_targets(sample, mask) if targets is None else targets
     if mask is not None:
         return np.column_stack([other_half_mean(t, caseworkers, ~mask) for t in targets.T])
     if sample.instruments.startswith("loo"):
