@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from wwvw import logs, privacy, validation
+from wwvw import db, logs, privacy, validation
 from wwvw.errors import exit_on_delivery_error
 from wwvw.ingest import convert_to_parquet, file_columns, parse_cbs_name, temporary_next_to
 
@@ -101,18 +101,8 @@ def main_snakemake(snakemake) -> None:
         int(getattr(snakemake.params, "chunk_rows", DEFAULT_CHUNK_ROWS)),
         logs.setup(snakemake.log[0]),
         report_path=snakemake.output[1] if len(snakemake.output) > 1 else None,
-        resources=rule_resources(snakemake),
+        resources=db.rule_settings(snakemake),
     )
-
-
-def rule_resources(snakemake) -> dict:
-    """DuckDB settings from the rule: memory (resources.mem_mb), threads, spill directory."""
-    resources = getattr(snakemake, "resources", None)
-    return {
-        "memory_limit_mb": getattr(resources, "mem_mb", None),
-        "threads": getattr(snakemake, "threads", None),
-        "temp_directory": getattr(resources, "tmpdir", None),
-    }
 
 
 def main_cli() -> None:

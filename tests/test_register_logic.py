@@ -370,3 +370,24 @@ def test_person_key_encodes_both_columns_exactly():
     ).fetchall()
     values = [k[0] for k in keys]
     assert len(set(values[:3])) == 3 and values[3:] == [None, None, None]
+
+
+def test_duckdb_settings_of_a_rule_come_from_its_resources_and_the_config():
+    """memory_limit from the rule's mem_mb (config duckdb.memory_mb), spilling to the configured
+    directory, else to the job's tmpdir; the limit is in force in the connection."""
+    from types import SimpleNamespace
+
+    from wwvw.db import connect, rule_settings
+
+    resources = SimpleNamespace(mem_mb=1500, tmpdir="/tmp/job")
+    job = SimpleNamespace(resources=resources, threads=1, config={"duckdb": {"temp_directory": ""}})
+    assert rule_settings(job) == {
+        "memory_limit_mb": 1500,
+        "threads": 1,
+        "temp_directory": "/tmp/job",
+    }
+    job.config["duckdb"]["temp_directory"] = "/scratch/duckdb"
+    assert rule_settings(job)["temp_directory"] == "/scratch/duckdb"
+    con = connect(memory_limit_mb=1500, threads=1)
+    limit = con.sql("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    assert limit.replace(" ", "") in {"1.3GiB", "1.4GiB", "1.5GB", "1500.0MB", "1.4GB"}, limit

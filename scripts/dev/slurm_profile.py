@@ -65,7 +65,16 @@ def declared_mem_mb() -> dict[str, int]:
         for name, body in zip(blocks[1::2], blocks[2::2], strict=True):
             if found := re.search(r"^\s+mem_mb=([\d_]+)", body, flags=re.M):
                 declared[name] = int(found.group(1).replace("_", ""))
+            elif re.search(r"^\s+mem_mb=DUCKDB_MEMORY_MB", body, flags=re.M):
+                declared[name] = duckdb_memory_mb()
     return declared
+
+
+def duckdb_memory_mb() -> int:
+    """duckdb.memory_mb of config/config.yaml (the DuckDB rules' mem_mb)."""
+    import yaml
+
+    return int(yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["duckdb"]["memory_mb"])
 
 
 def rule_of(stem: str, rules: list[str]) -> str | None:

@@ -100,14 +100,22 @@ def attach_yearly(
     con.execute(f"CREATE OR REPLACE VIEW {name} AS {' UNION ALL '.join(parts)}")
 
 
+def rule_settings(snakemake) -> dict:
+    """memory_limit_mb, threads and temp_directory of `connect` for a rule's job."""
+    resources = getattr(snakemake, "resources", None)
+    configured = (getattr(snakemake, "config", None) or {}).get("duckdb", {})
+    return {
+        "memory_limit_mb": getattr(resources, "mem_mb", None),
+        "threads": getattr(snakemake, "threads", None),
+        "temp_directory": configured.get("temp_directory") or getattr(resources, "tmpdir", None),
+    }
+
+
 def connect_rule(snakemake, yearly: tuple[str, ...] = ("education", "debts", "medicines")):
     """DuckDB for a rule script: a view per named input (yearly inputs `<kind>_<year>` unioned
-    into one view per kind), memory and threads from the rule's resources."""
-    con = connect(
-        memory_limit_mb=getattr(snakemake.resources, "mem_mb", None),
-        threads=snakemake.threads,
-        temp_directory=getattr(snakemake.resources, "tmpdir", None),
-    )
+    into one view per kind), memory and threads from the rule's resources, spilling where the
+    config's duckdb.temp_directory says (else the job's tmpdir)."""
+    con = connect(**rule_settings(snakemake))
     grouped: dict[str, dict[int, str]] = {}
     for name, path in snakemake.input.items():
         kind, _, year = name.rpartition("_")

@@ -15,6 +15,8 @@ SYNTHETIC_DIR = "resources/synthetic"
 DATA_DIR = config["data_dir"].rstrip("/")
 SNAPSHOT = config["snapshot"]
 RESULTS = f"results/{SNAPSHOT}"
+# memory_limit (and mem_mb resource) of every DuckDB job
+DUCKDB_MEMORY_MB = config["duckdb"]["memory_mb"]
 
 
 def uses_synthetic_data() -> bool:

@@ -40,7 +40,7 @@ rule chronic_prevalence:
     conda:
         "../../envs/pipeline.yaml"
     resources:
-        mem_mb=4000,
+        mem_mb=DUCKDB_MEMORY_MB,
     params:
         year=config["figures"]["prevalence_year"],
         municipality=config["municipality"],

@@ -18,7 +18,7 @@ rule ingest_cbs:
     conda:
         "../../envs/pipeline.yaml"
     resources:
-        mem_mb=2000,
+        mem_mb=DUCKDB_MEMORY_MB,
     params:
         columns=lambda wc: list(CBS_TABLES[wc.table].columns),
         chunk_rows=1_000_000,

@@ -19,7 +19,7 @@ rule linkage_report:
     conda:
         "../../envs/pipeline.yaml"
     resources:
-        mem_mb=4000,
+        mem_mb=DUCKDB_MEMORY_MB,
     script:
         "../../scripts/report_linkage.py"
 
@@ -39,7 +39,7 @@ rule study_population:
     conda:
         "../../envs/pipeline.yaml"
     resources:
-        mem_mb=4000,
+        mem_mb=DUCKDB_MEMORY_MB,
     params:
         cohort=config["cohort"],
         municipality=config["municipality"],
@@ -62,6 +62,8 @@ rule analysis_cohort:
         benchmark_path("analysis_cohort")
     conda:
         "../../envs/pipeline.yaml"
+    resources:
+        mem_mb=DUCKDB_MEMORY_MB,
     params:
         cohort=config["cohort"],
     script:
@@ -88,7 +90,7 @@ rule characteristics:
     conda:
         "../../envs/pipeline.yaml"
     resources:
-        mem_mb=4000,
+        mem_mb=DUCKDB_MEMORY_MB,
     params:
         cohort=config["cohort"],
         migration_groups=config["migration_groups"],
