@@ -1,6 +1,11 @@
 # Readers: each CBS table once to Parquet (chosen version), each municipal extract cleaned,
 # the free-text interventions harmonised.
 
+# The national registers by size, largest first: their conversions start first, so that the
+# longest (SECMBUS, six spells a person) does not end the stage alone on one core. Snakemake's
+# default scheduler orders ready jobs by priority only, not by input size.
+LARGEST_CBS_TABLES = ("secm", "households", "addresses", "persons", "municipalities")
+
 
 rule ingest_cbs:
     """Convert the chosen version of one CBS table to Parquet (all strings), validated and screened."""
@@ -15,6 +20,12 @@ rule ingest_cbs:
         benchmark_path("ingest_cbs", "_{table}")
     wildcard_constraints:
         table="|".join(CBS_TABLES),
+    priority:
+        lambda wc: (
+            len(LARGEST_CBS_TABLES) - LARGEST_CBS_TABLES.index(wc.table)
+            if wc.table in LARGEST_CBS_TABLES
+            else 0
+        )
     conda:
         "../../envs/pipeline.yaml"
     resources:
