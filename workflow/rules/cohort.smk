@@ -18,6 +18,7 @@ rule assemble_cohort:
         log_path("assemble_cohort"),
     benchmark:
         benchmark_path("assemble_cohort")
+    priority: COHORT_PATH_PRIORITY
     conda:
         "../../envs/pipeline.yaml"
     script:

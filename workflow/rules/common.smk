@@ -15,6 +15,10 @@ SYNTHETIC_DIR = "resources/synthetic"
 DATA_DIR = config["data_dir"].rstrip("/")
 SNAPSHOT = config["snapshot"]
 RESULTS = f"results/{SNAPSHOT}"
+# Priority of the jobs on the way from the inputs to the cohort (cleaning, linkage, covariates,
+# assembly): on few cores they go before side tables (linkage report, prevalence), which only
+# the descriptive tables and the report need, so estimation starts sooner.
+COHORT_PATH_PRIORITY = 1
 # memory_limit (and mem_mb resource) of every DuckDB job
 DUCKDB_MEMORY_MB = config["duckdb"]["memory_mb"]
 

@@ -51,6 +51,7 @@ rule clean_municipal:
         benchmark_path("clean_municipal", "_{extract}")
     wildcard_constraints:
         extract="|".join(MUNICIPAL.values()),
+    priority: COHORT_PATH_PRIORITY
     conda:
         "../../envs/pipeline.yaml"
     params:
@@ -71,6 +72,7 @@ rule harmonise_interventions:
         log_path("harmonise_interventions"),
     benchmark:
         benchmark_path("harmonise_interventions")
+    priority: COHORT_PATH_PRIORITY
     conda:
         "../../envs/pipeline.yaml"
     params:

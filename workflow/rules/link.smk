@@ -36,6 +36,7 @@ rule study_population:
         log_path("study_population"),
     benchmark:
         benchmark_path("study_population")
+    priority: COHORT_PATH_PRIORITY
     conda:
         "../../envs/pipeline.yaml"
     resources:
@@ -60,6 +61,7 @@ rule analysis_cohort:
         log_path("analysis_cohort"),
     benchmark:
         benchmark_path("analysis_cohort")
+    priority: COHORT_PATH_PRIORITY
     conda:
         "../../envs/pipeline.yaml"
     resources:
@@ -87,6 +89,7 @@ rule characteristics:
         benchmark_path("characteristics", "_{anchor}")
     wildcard_constraints:
         anchor="population|cohort",
+    priority: COHORT_PATH_PRIORITY
     conda:
         "../../envs/pipeline.yaml"
     resources:
