@@ -3,6 +3,10 @@ the ratios, and cost against input size.
 
     uv run python scripts/ops/benchmark.py --scales 1 10 50 [--keep-data] [--out results/benchmark]
 
+Options: --reuse-conversion keeps the converted files of an earlier run of the scale (the
+conversion is one-off; to re-measure the rest after a change); --summary-only re-summarises the
+last run without running anything.
+
 For each scale: generate the synthetic snapshot once (resources/bench-scale-<s>/, kept with
 --keep-data; an existing one is reused), run the workflow on it from scratch (snapshot
 bench-scale-<s>) in two timed parts, the one-off conversion (`--until ingest_cbs`) and then
@@ -18,10 +22,12 @@ machines; the ratios are measured in one run.
 
 import argparse
 import json
+import multiprocessing
 import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -59,15 +65,37 @@ def snakemake(data_dir: Path, snapshot: str, cores: int, log: Path, *extra: str)
     return run(command, log)
 
 
-def workflow(data_dir: Path, snapshot: str, cores: int, out: Path) -> tuple[float, float, float]:
-    """From scratch: the conversion (every ingest_cbs job), then the rest; then a no-op rerun.
-    Returns the three wall times."""
-    shutil.rmtree(ROOT / "results" / snapshot, ignore_errors=True)
+# what the one-off conversion leaves under results/<snapshot>/ (kept by --reuse-conversion)
+CONVERSION_OUTPUTS = ("raw/*.parquet", "qc/validation_*.csv", "benchmarks/ingest_cbs_*.tsv")
+
+
+def clear_results(snapshot: str, keep_conversion: bool) -> None:
+    """Remove a snapshot's results (all of them, or all but the conversion's)."""
+    results = ROOT / "results" / snapshot
+    if not keep_conversion:
+        shutil.rmtree(results, ignore_errors=True)
+        return
+    kept = {path for pattern in CONVERSION_OUTPUTS for path in results.glob(pattern)}
+    if not any(path.match("*.parquet") for path in kept):
+        sys.exit(f"--reuse-conversion: nothing converted under {results}")
+    for path in sorted(results.rglob("*"), reverse=True):
+        if path.is_file() and path not in kept:
+            path.unlink()
+
+
+def workflow(
+    data_dir: Path, snapshot: str, cores: int, out: Path, reuse_conversion: bool = False
+) -> tuple[float, float, float]:
+    """From scratch (or from the kept conversion): the conversion (every ingest_cbs job), then
+    the rest; then a no-op rerun. Returns the three wall times (also in <snapshot>-walls.json)."""
+    clear_results(snapshot, reuse_conversion)
     conversion = snakemake(
         data_dir, snapshot, cores, out / f"{snapshot}-conversion.log", "--until", "ingest_cbs"
     )
     analysis = snakemake(data_dir, snapshot, cores, out / f"{snapshot}-analysis.log")
     noop = snakemake(data_dir, snapshot, cores, out / f"{snapshot}-noop.log")
+    walls = {"conversion": conversion, "analysis": analysis, "noop": noop}
+    (out / f"{snapshot}-walls.json").write_text(json.dumps(walls))
     return conversion, analysis, noop
 
 
@@ -102,16 +130,21 @@ def analysis_floor(results: Path) -> tuple[float, int]:
     return time.perf_counter() - started, rows
 
 
-def conversion_floor(data_dir: Path, chosen: list[str]) -> float:
-    """Seconds for pyreadstat to read each chosen .sav file once, in chunks."""
+def read_once(path: Path) -> float:
+    """Seconds for pyreadstat to read one .sav file once, in chunks of a million rows."""
     started = time.perf_counter()
-    for name in chosen:
-        path = data_dir / "cbs" / name
-        if path.suffix != ".sav":
-            continue
-        for _ in pyreadstat.read_file_in_chunks(pyreadstat.read_sav, path, chunksize=1_000_000):
-            pass
+    for _ in pyreadstat.read_file_in_chunks(pyreadstat.read_sav, path, chunksize=1_000_000):
+        pass
     return time.perf_counter() - started
+
+
+def conversion_floor(data_dir: Path, chosen: list[str], cores: int) -> float:
+    """Summed seconds of reading each chosen .sav file once (per file, one core each, `cores`
+    files at a time: the same units as the summed conversion job times)."""
+    paths = [data_dir / "cbs" / name for name in chosen if name.endswith(".sav")]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=cores, mp_context=context) as pool:
+        return sum(pool.map(read_once, sorted(paths, key=lambda p: -p.stat().st_size)))
 
 
 def chosen_files(results: Path) -> list[str]:
@@ -133,7 +166,7 @@ def summarise(scale, data_dir, snapshot, generation, walls, cores) -> tuple[dict
     ingest = jobs.filter(pl.col("job").str.starts_with("ingest_cbs"))
     data = jobs.filter(pl.any_horizontal(pl.col("job").str.starts_with(j) for j in DATA_JOBS))
     floor, rows = analysis_floor(results)
-    sav_floor = conversion_floor(data_dir, chosen_files(results))
+    sav_floor = conversion_floor(data_dir, chosen_files(results), cores)
     summary = {
         "scale": scale,
         "input_rows_ingested": rows,
@@ -193,6 +226,16 @@ def main() -> None:
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--out", default="results/benchmark")
     parser.add_argument("--keep-data", action="store_true", help="keep the generated snapshots")
+    parser.add_argument(
+        "--reuse-conversion",
+        action="store_true",
+        help="keep the converted Parquet files of an earlier run of the same scale; rerun the rest",
+    )
+    parser.add_argument(
+        "--summary-only",
+        action="store_true",
+        help="no workflow run: summarise the last run of each scale (its <snapshot>-walls.json)",
+    )
     args = parser.parse_args()
     out = ROOT / args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -201,7 +244,10 @@ def main() -> None:
         label = f"bench-scale-{scale:g}"
         data_dir = ROOT / "resources" / label
         generation = generate(scale, data_dir, out / f"{label}-generate.log")
-        walls = workflow(data_dir, label, args.cores, out)
+        if args.summary_only:
+            walls = tuple(json.loads((out / f"{label}-walls.json").read_text()).values())
+        else:
+            walls = workflow(data_dir, label, args.cores, out, args.reuse_conversion)
         summary, job_frame = summarise(scale, data_dir, label, generation, walls, args.cores)
         summaries.append(summary)
         jobs.append(job_frame)
