@@ -322,6 +322,28 @@ def test_check_file_scans_every_line(tmp_path):
     assert [f.location for f in sdc.check_file(path)] == ["line 3"]
 
 
+def test_national_register_sizes_in_declared_count_columns_are_counts_not_keys(tmp_path):
+    """At national scale the linkage report counts 103,829,574 spells: nine digits in a count
+    column of a table declared to hold national counts are released; the same number in any
+    other column, or in a table of the cohort, still blocks the export."""
+    rule = sdc.TableRule(count_cols=("rows", "persons"), row_key="source", national_counts=True)
+    linkage = tmp_path / "linkage.csv"
+    linkage.write_text("source,rows,persons\nsecm,103829574,17199465\npersons,17199515,17199515\n")
+    checks = sdc.build_export({"qc/linkage.csv": linkage}, {"qc/linkage.csv": rule}, tmp_path / "a")
+    assert set(checks.filter(pl.col("check") == "identifiers")["status"]) == {"pass"}
+    assert (tmp_path / "a" / "qc" / "linkage.csv").read_text() == linkage.read_text()
+    leaked = tmp_path / "leaked.csv"
+    leaked.write_text("source,rows,persons,note\nsecm,103829574,17199465,103829574\n")
+    with pytest.raises(sdc.DisclosureError, match=r"\[identifiers\]: column 'note'"):
+        sdc.build_export({"qc/linkage.csv": leaked}, {"qc/linkage.csv": rule}, tmp_path / "b")
+    assert sdc.check_file(linkage)  # without the rule, a plain scan still flags the count
+    cohort_rule = sdc.TableRule(count_cols=("rows", "persons"), row_key="source")
+    with pytest.raises(sdc.DisclosureError, match=r"\[identifiers\]"):
+        sdc.build_export(
+            {"qc/linkage.csv": linkage}, {"qc/linkage.csv": cohort_rule}, tmp_path / "c"
+        )
+
+
 # --- the export ---------------------------------------------------------------------------------
 
 TABLE1 = (

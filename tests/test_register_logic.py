@@ -375,17 +375,22 @@ def test_person_key_encodes_both_columns_exactly():
 def test_duckdb_settings_of_a_rule_come_from_its_resources_and_the_config():
     """memory_limit from the rule's mem_mb (config duckdb.memory_mb), spilling to the configured
     directory, else to the job's tmpdir; the limit is in force in the connection."""
+    import os
     from types import SimpleNamespace
 
     from wwvw.db import connect, rule_settings
 
     resources = SimpleNamespace(mem_mb=1500, tmpdir="/tmp/job")
-    job = SimpleNamespace(resources=resources, threads=1, config={"duckdb": {"temp_directory": ""}})
+    job = SimpleNamespace(
+        resources=resources, threads=1, config={"duckdb": {"temp_directory": "", "threads": 2}}
+    )
     assert rule_settings(job) == {
         "memory_limit_mb": 1500,
-        "threads": 1,
+        "threads": 2,
         "temp_directory": "/tmp/job",
     }
+    job.config["duckdb"]["threads"] = 0
+    assert rule_settings(job)["threads"] == os.cpu_count()
     job.config["duckdb"]["temp_directory"] = "/scratch/duckdb"
     assert rule_settings(job)["temp_directory"] == "/scratch/duckdb"
     con = connect(memory_limit_mb=1500, threads=1)

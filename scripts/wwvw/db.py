@@ -5,6 +5,7 @@ strings; an end date that is empty or one of the contract's sentinels means "ong
 to tables by name (views over Parquet files in the workflow, registered frames in tests).
 """
 
+import os
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
@@ -101,12 +102,15 @@ def attach_yearly(
 
 
 def rule_settings(snakemake) -> dict:
-    """memory_limit_mb, threads and temp_directory of `connect` for a rule's job."""
+    """memory_limit_mb, threads and temp_directory of `connect` for a rule's job: memory from
+    the rule's mem_mb, threads and spill directory from the config's `duckdb` section (else the
+    rule's threads and the job's tmpdir)."""
     resources = getattr(snakemake, "resources", None)
     configured = (getattr(snakemake, "config", None) or {}).get("duckdb", {})
+    threads = configured.get("threads", 0) or os.cpu_count()
     return {
         "memory_limit_mb": getattr(resources, "mem_mb", None),
-        "threads": getattr(snakemake, "threads", None),
+        "threads": threads if configured else getattr(snakemake, "threads", None),
         "temp_directory": configured.get("temp_directory") or getattr(resources, "tmpdir", None),
     }
 

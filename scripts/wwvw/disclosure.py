@@ -438,6 +438,11 @@ def scan_for_person_level(frame: pl.DataFrame, source: str = "") -> list[Finding
     ]
 
 
+def _whole_numbers(frame: pl.DataFrame, column: str) -> bool:
+    """Every cell of a text column empty or a whole number (digits only)."""
+    return bool(frame.select(pl.col(column).fill_null("").str.contains(r"^[0-9]*$").all()).item())
+
+
 def _read_text(path: Path) -> str:
     return path.read_bytes().decode("utf-8", errors="replace")
 
@@ -452,14 +457,25 @@ def read_table(path: str | Path) -> pl.DataFrame:
         raise DisclosureError(f"{Path(path).name}: cannot be read as CSV ({name})") from None
 
 
-def check_file(path: str | Path) -> list[Finding]:
+def check_file(path: str | Path, count_columns: Sequence[str] = ()) -> list[Finding]:
     """CBS rules that hold for any output file: no RIN-like number on any line of a text file
     (.csv .tsv .txt .md .html .svg .json .yaml), and for CSV no person-level rows or key columns.
+
+    count_columns: count columns of a table whose counts may be national register sizes
+    (`TableRule.national_counts`). Holding whole numbers only, they are not scanned for RINs:
+    nine digits there are a count (104 million spells); every other cell and every column name
+    is still scanned, and key columns are caught by `scan_for_person_level`.
     """
     path = Path(path)
     if path.suffix.lower() not in TEXT_SUFFIXES:
         raise ValueError(f"{path.name}: not a text format that can be scanned")
-    findings = scan_for_identifiers(_read_text(path), source=path.name)
+    if count_columns and path.suffix.lower() in TABLE_SUFFIXES:
+        frame = read_table(path)
+        counts = [c for c in count_columns if c in frame.columns and _whole_numbers(frame, c)]
+        findings = scan_for_identifiers(frame.select(pl.exclude(counts)), source=path.name)
+        findings += scan_for_identifiers(pl.DataFrame({c: [] for c in counts}), path.name)
+    else:
+        findings = scan_for_identifiers(_read_text(path), source=path.name)
     if path.suffix.lower() in TABLE_SUFFIXES:
         findings += scan_for_person_level(read_table(path), source=path.name)
     return findings
@@ -725,6 +741,9 @@ class TableRule:
     derived: statistic column -> the count columns behind it (means, percentages): null wherever
         one of them is suppressed, since with the others it would reveal the suppressed count.
     allowed_extremes: columns named like min/max that are not person-level extremes.
+    national_counts: the counts may be national register sizes (the linkage report: 104 million
+        spells), so nine digits in a count column are a count, not a RIN; off for every table of
+        the cohort or the municipality, whose counts never reach nine digits.
 
     A table that needs no suppression is exported byte for byte; otherwise it is rewritten with
     the suppressed cells empty and a flag column `<column>_suppressed` per protected column.
@@ -738,6 +757,12 @@ class TableRule:
     magnitudes: tuple[Magnitude, ...] = ()
     derived: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     allowed_extremes: tuple[str, ...] = ()
+    national_counts: bool = False
+
+    @property
+    def count_columns_not_scanned(self) -> tuple[str, ...]:
+        """Count columns exempt from the RIN scan (only with national_counts)."""
+        return self.count_cols if self.national_counts else ()
 
 
 @dataclass(frozen=True)
@@ -799,9 +824,9 @@ def _findings_check(check: str, findings: Sequence[Finding], passed: str) -> _Ch
     return _Check(check, "fail", "; ".join(f"{f.location}: {f.detail}" for f in findings))
 
 
-def _scan_checks(path: Path) -> list[_Check]:
+def _scan_checks(path: Path, count_columns: Sequence[str] = ()) -> list[_Check]:
     """Identifier and person-level checks of a text file, as output_check rows."""
-    findings = check_file(path)
+    findings = check_file(path, count_columns)
     checks = [
         _findings_check(
             "identifiers",
@@ -1010,7 +1035,7 @@ def _describe_cells(frame: pl.DataFrame, rule: TableRule, masks: dict[str, pl.Se
 def _apply_table_rule(path: Path, rule: TableRule, t: Thresholds) -> _Outcome:
     """CBS rules 1-3, 5-7 on a table: fail on identifiers, person-level rows or extremes, else
     suppress cells (primary, secondary, derived statistics) and drop the per-unit maxima."""
-    checks = _scan_checks(path)
+    checks = _scan_checks(path, rule.count_columns_not_scanned)
     frame = read_table(path)
     max_cols = tuple(m.max for m in rule.magnitudes)
     checks.append(
@@ -1149,7 +1174,10 @@ def _output_check_frame(outcomes: Mapping[str, _Outcome]) -> pl.DataFrame:
 
 
 def _write_bundle(
-    tmp: Path, files: Mapping[str, str | Path], outcomes: Mapping[str, _Outcome]
+    tmp: Path,
+    files: Mapping[str, str | Path],
+    outcomes: Mapping[str, _Outcome],
+    rules: Mapping[str, Rule],
 ) -> list[str]:
     """Write each file's safe version into `tmp` and re-scan what was written."""
     problems = []
@@ -1160,7 +1188,9 @@ def _write_bundle(
             outcome.safe_table.write_csv(target)
         else:
             shutil.copyfile(files[name], target)
-        if target.suffix.lower() in TEXT_SUFFIXES and check_file(target):
+        rule = rules.get(name)
+        counts = rule.count_columns_not_scanned if isinstance(rule, TableRule) else ()
+        if target.suffix.lower() in TEXT_SUFFIXES and check_file(target, counts):
             problems.append(f"{name} [rescan]: the written file breaks an output rule")
     return problems
 
@@ -1229,7 +1259,7 @@ def build_export(
     try:
         outcomes = _check_all(files, rules, thresholds)
         failed = any(o.failed for o in outcomes.values())
-        problems = [] if failed else _write_bundle(tmp, files, outcomes)
+        problems = [] if failed else _write_bundle(tmp, files, outcomes, rules)
         output_check = _output_check_frame(outcomes)
         if scan_for_identifiers(output_check):
             problems.append(f"{OUTPUT_CHECK} [identifiers]: a detail holds a RIN-like number")

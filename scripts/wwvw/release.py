@@ -89,7 +89,9 @@ TABLE_RULES: dict[str, sdc.Rule] = {
     ),
     "cohort/flow.csv": sdc.TableRule(count_cols=("n",), row_key="step"),
     "qc/linkage.csv": sdc.TableRule(
-        count_cols=("rows", "persons", "linked_persons", "unlinked_rows"), row_key="source"
+        count_cols=("rows", "persons", "linked_persons", "unlinked_rows"),
+        row_key="source",
+        national_counts=True,  # rows and persons of the national registers
     ),
     "qc/interventions.csv": sdc.TableRule(
         count_cols=("rows",), row_key="category", col_key="method", margin_label="all"
