@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 from wwvw import logs
-from wwvw.provenance import code_version, input_files, locked_versions, rule_runtimes
+from wwvw.provenance import code_version, locked_versions, rule_runtimes
 
 if __name__ == "__main__":
     log = logs.setup(snakemake.log[0])  # noqa: F821
@@ -14,7 +14,7 @@ if __name__ == "__main__":
         "snapshot": params.config["snapshot"],
         "data_dir": params.config["data_dir"],
         "chosen_cbs_files": params.chosen,
-        "inputs": input_files(Path(params.config["data_dir"]), params.chosen),
+        "inputs": json.loads(Path(snakemake.input.inputs).read_text()),  # noqa: F821
         "config": params.config,
         "code": code_version(root),
         "packages": locked_versions(Path(snakemake.input.lock)),  # noqa: F821

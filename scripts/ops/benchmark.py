@@ -156,7 +156,18 @@ def chosen_files(results: Path) -> list[str]:
 DATA_JOBS = ("linkage_report", "study_population", "characteristics_", "chronic_prevalence")
 
 
-def summarise(scale, data_dir, snapshot, generation, walls, cores) -> tuple[dict, pl.DataFrame]:
+def earlier_conversion_floor(out: Path, scale: float) -> float | None:
+    """The conversion floor of `scale` in an earlier summary.csv (the .sav files do not change)."""
+    path = out / "summary.csv"
+    if not path.exists():
+        return None
+    rows = pl.read_csv(path).filter(pl.col("scale") == scale)
+    return float(rows["conversion_floor_s"][0]) if rows.height else None
+
+
+def summarise(
+    scale, data_dir, snapshot, generation, walls, cores, known_floor=None
+) -> tuple[dict, pl.DataFrame]:
     """One row per scale. Ratios: conversion job-seconds over the serial read floor (both are
     one core's seconds per file); analysis wall time (everything after the conversion, on
     `cores` cores) over the DuckDB scan floor (which uses all cores too)."""
@@ -166,7 +177,7 @@ def summarise(scale, data_dir, snapshot, generation, walls, cores) -> tuple[dict
     ingest = jobs.filter(pl.col("job").str.starts_with("ingest_cbs"))
     data = jobs.filter(pl.any_horizontal(pl.col("job").str.starts_with(j) for j in DATA_JOBS))
     floor, rows = analysis_floor(results)
-    sav_floor = conversion_floor(data_dir, chosen_files(results), cores)
+    sav_floor = known_floor or conversion_floor(data_dir, chosen_files(results), cores)
     summary = {
         "scale": scale,
         "input_rows_ingested": rows,
@@ -232,6 +243,11 @@ def main() -> None:
         help="keep the converted Parquet files of an earlier run of the same scale; rerun the rest",
     )
     parser.add_argument(
+        "--reuse-conversion-floor",
+        action="store_true",
+        help="take the conversion floor of each scale from the summary.csv already in --out",
+    )
+    parser.add_argument(
         "--summary-only",
         action="store_true",
         help="no workflow run: summarise the last run of each scale (its <snapshot>-walls.json)",
@@ -248,7 +264,10 @@ def main() -> None:
             walls = tuple(json.loads((out / f"{label}-walls.json").read_text()).values())
         else:
             walls = workflow(data_dir, label, args.cores, out, args.reuse_conversion)
-        summary, job_frame = summarise(scale, data_dir, label, generation, walls, args.cores)
+        known_floor = earlier_conversion_floor(out, scale) if args.reuse_conversion_floor else None
+        summary, job_frame = summarise(
+            scale, data_dir, label, generation, walls, args.cores, known_floor
+        )
         summaries.append(summary)
         jobs.append(job_frame)
         print(summary, flush=True)

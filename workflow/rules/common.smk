@@ -19,6 +19,9 @@ RESULTS = f"results/{SNAPSHOT}"
 # assembly): on few cores they go before side tables (linkage report, prevalence), which only
 # the descriptive tables and the report need, so estimation starts sooner.
 COHORT_PATH_PRIORITY = 1
+# ... except the linkage report, the longest data job at national scale (it counts every row of
+# every register): started first, it runs beside the cohort chain instead of alone at the end.
+LONGEST_SIDE_JOB_PRIORITY = 2
 # memory_limit (and mem_mb resource) of every DuckDB job
 DUCKDB_MEMORY_MB = config["duckdb"]["memory_mb"]
 

@@ -16,6 +16,7 @@ rule linkage_report:
         log_path("linkage_report"),
     benchmark:
         benchmark_path("linkage_report")
+    priority: LONGEST_SIDE_JOB_PRIORITY
     conda:
         "../../envs/pipeline.yaml"
     resources:

@@ -1,10 +1,31 @@
 # Provenance and the report.
 
 
+rule input_manifest:
+    """Every file of the snapshot folder: name, version, size, SHA-256, what it is used for."""
+    input:
+        cbs=lambda wc: [f"{DATA_DIR}/cbs/{name}" for name in cbs_file_names()],
+        municipal=[f"{DATA_DIR}/municipal/{name}.csv" for name in MUNICIPAL.values()],
+    output:
+        f"{RESULTS}/qc/input_files.json",
+    log:
+        log_path("input_manifest"),
+    benchmark:
+        benchmark_path("input_manifest")
+    conda:
+        "../../envs/pipeline.yaml"
+    params:
+        data_dir=DATA_DIR,
+        chosen=lambda wc: chosen_cbs_files(),
+    script:
+        "../../scripts/list_input_files.py"
+
+
 rule provenance:
     """Provenance: input files (versions, sizes, hashes), resolved config, packages, code, runtimes."""
     input:
         results=stage_targets(),
+        inputs=f"{RESULTS}/qc/input_files.json",
         lock="uv.lock",
     output:
         f"{RESULTS}/provenance.json",
