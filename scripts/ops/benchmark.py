@@ -256,6 +256,7 @@ def main() -> None:
     out = ROOT / args.out
     out.mkdir(parents=True, exist_ok=True)
     summaries, jobs = [], []
+    earlier = {scale: earlier_conversion_floor(out, scale) for scale in args.scales}
     for scale in args.scales:
         label = f"bench-scale-{scale:g}"
         data_dir = ROOT / "resources" / label
@@ -264,7 +265,7 @@ def main() -> None:
             walls = tuple(json.loads((out / f"{label}-walls.json").read_text()).values())
         else:
             walls = workflow(data_dir, label, args.cores, out, args.reuse_conversion)
-        known_floor = earlier_conversion_floor(out, scale) if args.reuse_conversion_floor else None
+        known_floor = earlier[scale] if args.reuse_conversion_floor else None
         summary, job_frame = summarise(
             scale, data_dir, label, generation, walls, args.cores, known_floor
         )
