@@ -15,7 +15,7 @@ rule input_manifest:
     conda:
         "../../envs/pipeline.yaml"
     params:
-        data_dir=DATA_DIR,
+        data_dir=lambda wc, input: str(Path(input.municipal[0]).parent.parent),
         chosen=lambda wc: chosen_cbs_files(),
     script:
         "../../scripts/list_input_files.py"
