@@ -106,12 +106,15 @@ def rule_settings(snakemake) -> dict:
     the rule's mem_mb, threads and spill directory from the config's `duckdb` section (else the
     rule's threads and the job's tmpdir)."""
     resources = getattr(snakemake, "resources", None)
-    configured = (getattr(snakemake, "config", None) or {}).get("duckdb", {})
-    threads = configured.get("threads", 0) or os.cpu_count()
+    configured = (getattr(snakemake, "config", None) or {}).get("duckdb")
+    if configured is None:
+        threads, directory = getattr(snakemake, "threads", None), None
+    else:
+        threads, directory = configured["threads"] or os.cpu_count(), configured["temp_directory"]
     return {
         "memory_limit_mb": getattr(resources, "mem_mb", None),
-        "threads": threads if configured else getattr(snakemake, "threads", None),
-        "temp_directory": configured.get("temp_directory") or getattr(resources, "tmpdir", None),
+        "threads": threads,
+        "temp_directory": directory or getattr(resources, "tmpdir", None),
     }
 
 

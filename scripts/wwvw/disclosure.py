@@ -469,16 +469,16 @@ def check_file(path: str | Path, count_columns: Sequence[str] = ()) -> list[Find
     path = Path(path)
     if path.suffix.lower() not in TEXT_SUFFIXES:
         raise ValueError(f"{path.name}: not a text format that can be scanned")
-    if count_columns and path.suffix.lower() in TABLE_SUFFIXES:
-        frame = read_table(path)
-        counts = [c for c in count_columns if c in frame.columns and _whole_numbers(frame, c)]
-        findings = scan_for_identifiers(frame.select(pl.exclude(counts)), source=path.name)
-        findings += scan_for_identifiers(pl.DataFrame({c: [] for c in counts}), path.name)
-    else:
+    if path.suffix.lower() not in TABLE_SUFFIXES:
+        return scan_for_identifiers(_read_text(path), source=path.name)
+    if not count_columns:
         findings = scan_for_identifiers(_read_text(path), source=path.name)
-    if path.suffix.lower() in TABLE_SUFFIXES:
-        findings += scan_for_person_level(read_table(path), source=path.name)
-    return findings
+        return findings + scan_for_person_level(read_table(path), source=path.name)
+    frame = read_table(path)
+    counts = [c for c in count_columns if c in frame.columns and _whole_numbers(frame, c)]
+    blanked = frame.with_columns(pl.lit(None, pl.String).alias(c) for c in counts)
+    findings = scan_for_identifiers(blanked, source=path.name)  # column names still scanned
+    return findings + scan_for_person_level(frame, source=path.name)
 
 
 # --- Suppression --------------------------------------------------------------------------------

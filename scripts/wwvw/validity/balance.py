@@ -173,7 +173,6 @@ class Unchanged:
 
     controls: Controls
     covariates_within: np.ndarray
-    covariates_bread: np.ndarray  # (X'X)^{-1} of the within-cell covariates
     index_within: np.ndarray
     gram_values: np.ndarray
     gram_vectors: np.ndarray
@@ -188,7 +187,6 @@ class Unchanged:
         return cls(
             controls,
             covariates,
-            np.linalg.inv(covariates.T @ covariates),
             controls.residualise(index),
             values[keep],
             vectors[:, keep],
@@ -228,14 +226,14 @@ def covariates_f(
     propensity: np.ndarray, sample: Sample, caseworkers: np.ndarray, unchanged: Unchanged
 ) -> float:
     """Joint clustered F of the covariates in the regression of a propensity, within cells."""
-    x, bread = unchanged.covariates_within, unchanged.covariates_bread
-    y = unchanged.controls.residualise(propensity)
-    coef = bread @ (x.T @ y)
-    scores = x * (y - x @ coef)[:, None]
-    n_params = x.shape[1] + unchanged.controls.n_absorbed
-    fit = MomentFit(tuple(sample.covariate_names), coef, bread, scores, n_params)
-    vcov = sandwich_vcov(fit, caseworkers)
-    return wald_test(fit.coef, vcov, np.eye(fit.coef.size))["statistic"] / fit.coef.size
+    controls = unchanged.controls
+    fit = ols(
+        controls.residualise(propensity),
+        unchanged.covariates_within,
+        sample.covariate_names,
+        controls.n_absorbed,
+    )
+    return clustered_f(fit, caseworkers)
 
 
 def instruments_f(
@@ -249,6 +247,11 @@ def instruments_f(
         INSTRUMENT_NAMES,
         controls.n_absorbed,
     )
+    return clustered_f(fit, caseworkers)
+
+
+def clustered_f(fit: MomentFit, caseworkers: np.ndarray) -> float:
+    """Joint F (Wald / q) of all coefficients of a fit, clustered by the given labels."""
     vcov = sandwich_vcov(fit, caseworkers)
     return wald_test(fit.coef, vcov, np.eye(fit.coef.size))["statistic"] / fit.coef.size
 
