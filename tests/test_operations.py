@@ -61,7 +61,7 @@ def config_file(tmp_path: Path, text: str) -> str:
 
 # rules upstream of the descriptive tables and of estimation
 DATA_STAGE = {"ingest_cbs", "clean_municipal", "harmonise_interventions", "linkage_report",
-              "study_population", "analysis_cohort", "characteristics", "assemble_cohort"}  # fmt: skip
+              "local_registers", "study_population", "analysis_cohort", "characteristics", "assemble_cohort"}  # fmt: skip
 
 
 def test_changing_a_table_setting_reruns_only_that_table_and_what_follows(
@@ -84,7 +84,14 @@ def test_changing_the_cohort_window_reruns_the_data_stage_but_not_ingest(
     assert run.returncode == 0, run.stderr[-2000:]
     planned = jobs_planned(run)
     assert {"analysis_cohort", "estimate"} <= planned
-    assert not planned & {"ingest_cbs", "clean_municipal", "harmonise_interventions"}
+    # the registers restricted to the study's persons do not depend on the window
+    assert not planned & {
+        "ingest_cbs",
+        "clean_municipal",
+        "harmonise_interventions",
+        "linkage_report",
+        "local_registers",
+    }
 
 
 def test_provenance_records_inputs_config_packages_code_and_runtimes(results, synthetic_dir):

@@ -7,7 +7,7 @@ import pytest
 from wwvw import db
 from wwvw.characteristics import Rules, characteristics
 from wwvw.cohort import analysis_cohort
-from wwvw.population import Window, study_population
+from wwvw.population import Window, linkage_report, study_population
 
 JAN_2015 = db.month_of("2015-01-01")
 RULES = Rules(
@@ -362,14 +362,32 @@ class TestStudyPopulation:
         assert flow["n"].to_list() == [2, 2, 2]
 
 
-def test_person_key_encodes_both_columns_exactly():
-    con = db.connect()
-    keys = con.sql(
-        "SELECT person_key(s, r) FROM (VALUES ('R', '000012345'), ('R', '12345'), ('S', '000012345'),"
-        " ('R', ''), ('R', '12a'), ('', '000012345')) t(s, r)"
-    ).fetchall()
-    values = [k[0] for k in keys]
-    assert len(set(values[:3])) == 3 and values[3:] == [None, None, None]
+def test_linkage_report_counts_rows_persons_and_unlinked_rows():
+    """Rows and persons per source; a person absent from GBAPERSOONTAB leaves its rows unlinked,
+    a municipal row without RIN is unlinked and no person; keys are compared exactly (leading
+    zeros count); a doubled register key does not double a count."""
+    persons = pl.DataFrame(
+        {"RINPERSOONS": ["R", "R", "R"], "RINPERSOON": ["000000001", "000000002", "000000002"]}
+    )
+    secm = pl.DataFrame(
+        {
+            "RINPERSOONS": ["R", "R", "R", "R", "R"],
+            "RINPERSOON": ["000000001", "000000001", "000000002", "000000009", "1"],
+        }
+    )
+    benefits = pl.DataFrame(
+        {
+            "RINPERSOONS": ["R", None, "R"],
+            "RINPERSOON": ["000000002", None, "000000002"],
+            "linked": [True, False, True],
+        }
+    )
+    con = db.connect({"persons": persons, "secm": secm, "benefits": benefits})
+    report = linkage_report(con, {"secm": "secm", "benefits": "benefits"})
+    assert report.to_dicts() == [
+        {"source": "benefits", "rows": 3, "persons": 1, "linked_persons": 1, "unlinked_rows": 1},
+        {"source": "secm", "rows": 5, "persons": 4, "linked_persons": 2, "unlinked_rows": 2},
+    ]
 
 
 def test_duckdb_settings_of_a_rule_come_from_its_resources_and_the_config():
@@ -396,3 +414,63 @@ def test_duckdb_settings_of_a_rule_come_from_its_resources_and_the_config():
     con = connect(memory_limit_mb=1500, threads=1)
     limit = con.sql("SELECT current_setting('memory_limit')").fetchall()[0][0]
     assert limit.replace(" ", "") in {"1.3GiB", "1.4GiB", "1.5GB", "1500.0MB", "1.4GB"}, limit
+
+
+def test_restricted_registers_keep_every_record_of_residents_and_bijstand_recipients(tmp_path):
+    """Kept: every record (addresses elsewhere too) of anyone who ever lived at an object in the
+    municipality, of anyone with a SECM 22 spell and of anyone with a linked benefit; dropped:
+    everyone else. VSLGWBTAB keeps the objects in the municipality in some year; row order stays."""
+    from wwvw.local import restrict_registers
+
+    addresses = pl.DataFrame(
+        {
+            "RINPERSOONS": ["R"] * 5,
+            "RINPERSOON": ["000000004", "000000001", "000000001", "000000002", "000000003"],
+            "SOORTOBJECTNUMMER": ["A"] * 5,
+            "RINOBJECTNUMMER": ["elsewhere", "moved_in", "elsewhere", "elsewhere", "elsewhere"],
+        }
+    )
+    municipalities = pl.DataFrame(
+        {
+            "SOORTOBJECTNUMMER": ["A", "A"],
+            "RINOBJECTNUMMER": ["elsewhere", "moved_in"],
+            "GEM2014": ["0363", "0363"],
+            "GEM2015": ["0363", " 0599"],
+        }
+    )
+    spells = secm(
+        ("000000003", "20100101", "20101231", "22"),
+        ("000000003", "20110101", "", "11"),
+        ("000000002", "20100101", "", "11"),
+        ("000000005", "20100101", "", "11"),
+    )
+    benefits = pl.DataFrame(
+        {
+            "RINPERSOONS": ["R", None],
+            "RINPERSOON": ["000000004", None],
+            "linked": [True, False],
+        }
+    )
+    con = db.connect(
+        {
+            "addresses": addresses,
+            "municipalities": municipalities,
+            "secm": spells,
+            "benefits": benefits,
+        }
+    )
+    outputs = {
+        name: tmp_path / f"{name}.parquet" for name in ("addresses", "secm", "municipalities")
+    }
+    counts = restrict_registers(con, "0599", outputs)
+
+    kept = {name: pl.read_parquet(path) for name, path in outputs.items()}
+    assert kept["addresses"]["RINPERSOON"].to_list() == [
+        "000000004",  # a linked benefit
+        "000000001",  # lived in the municipality in 2015 ...
+        "000000001",  # ... and every other address of theirs
+        "000000003",  # a SECM 22 spell (never resident)
+    ]
+    assert kept["secm"]["RINPERSOON"].to_list() == ["000000003", "000000003"]
+    assert kept["municipalities"]["RINOBJECTNUMMER"].to_list() == ["moved_in"]
+    assert counts == {"addresses": (5, 4), "secm": (4, 2), "municipalities": (2, 1)}

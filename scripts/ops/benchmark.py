@@ -9,8 +9,9 @@ last run without running anything.
 
 For each scale: generate the synthetic snapshot once (resources/bench-scale-<s>/, kept with
 --keep-data; an existing one is reused), run the workflow on it from scratch (snapshot
-bench-scale-<s>) in two timed parts, the one-off conversion (`--until ingest_cbs`) and then
-everything else, then a no-op rerun; then measure two floors in the same run:
+bench-scale-<s>) in two timed parts, the one-off conversion (`--until ingest_cbs input_manifest`,
+the jobs that read the delivered files) and then everything else, then a no-op rerun; then measure
+two floors in the same run:
 - analysis floor: DuckDB scanning once every input column the workflow uses from the Parquet
   files that ingest wrote (results/<snapshot>/raw/*.parquet);
 - conversion floor: reading each chosen .sav file once with pyreadstat (the one-off conversion's
@@ -65,8 +66,16 @@ def snakemake(data_dir: Path, snapshot: str, cores: int, log: Path, *extra: str)
     return run(command, log)
 
 
-# what the one-off conversion leaves under results/<snapshot>/ (kept by --reuse-conversion)
-CONVERSION_OUTPUTS = ("raw/*.parquet", "qc/validation_*.csv", "benchmarks/ingest_cbs_*.tsv")
+# the one-off jobs per delivered snapshot that read the delivered files themselves
+CONVERSION_RULES = ("ingest_cbs", "input_manifest")
+# what they leave under results/<snapshot>/ (kept by --reuse-conversion)
+CONVERSION_OUTPUTS = (
+    "raw/*.parquet",
+    "qc/validation_*.csv",
+    "qc/input_files.json",
+    "benchmarks/ingest_cbs_*.tsv",
+    "benchmarks/input_manifest.tsv",
+)
 
 
 def clear_results(snapshot: str, keep_conversion: bool) -> None:
@@ -86,11 +95,16 @@ def clear_results(snapshot: str, keep_conversion: bool) -> None:
 def workflow(
     data_dir: Path, snapshot: str, cores: int, out: Path, reuse_conversion: bool = False
 ) -> tuple[float, float, float]:
-    """From scratch (or from the kept conversion): the conversion (every ingest_cbs job), then
-    the rest; then a no-op rerun. Returns the three wall times (also in <snapshot>-walls.json)."""
+    """From scratch (or from the kept conversion): the conversion (every ingest_cbs job, and the
+    input manifest, which hashes the same delivered files), then the rest; then a no-op rerun. Returns the three wall times (also in <snapshot>-walls.json)."""
     clear_results(snapshot, reuse_conversion)
     conversion = snakemake(
-        data_dir, snapshot, cores, out / f"{snapshot}-conversion.log", "--until", "ingest_cbs"
+        data_dir,
+        snapshot,
+        cores,
+        out / f"{snapshot}-conversion.log",
+        "--until",
+        *CONVERSION_RULES,
     )
     analysis = snakemake(data_dir, snapshot, cores, out / f"{snapshot}-analysis.log")
     noop = snakemake(data_dir, snapshot, cores, out / f"{snapshot}-noop.log")
@@ -153,7 +167,13 @@ def chosen_files(results: Path) -> list[str]:
 
 
 # the jobs that read the national CBS tables (their cost grows with the input, the rest is fixed)
-DATA_JOBS = ("linkage_report", "study_population", "characteristics_", "chronic_prevalence")
+DATA_JOBS = (
+    "linkage_report",
+    "local_registers",
+    "study_population",
+    "characteristics_",
+    "chronic_prevalence",
+)
 
 
 def earlier_conversion_floor(out: Path, scale: float) -> float | None:
@@ -190,6 +210,7 @@ def summarise(
         "analysis_floor_s": round(floor, 2),
         "analysis_ratio": round(analysis_wall / floor, 2) if floor else None,
         "data_jobs_s": round(data["seconds"].sum(), 1),
+        "data_ratio": round(data["seconds"].sum() / floor, 2) if floor else None,
         "end_to_end_wall_s": round(conversion + analysis_wall, 1),
         "noop_rerun_s": round(noop, 1),
         "peak_job_rss_mib": round(jobs["max_rss_mib"].max(), 0),

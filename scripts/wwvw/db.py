@@ -31,9 +31,6 @@ CREATE OR REPLACE MACRO month_first_day(m) AS
 CREATE OR REPLACE MACRO first_covered_month(d) AS
     CASE WHEN substr(d, 7, 2) = '01' THEN cbs_month(d) ELSE cbs_month(d) + 1 END;
 CREATE OR REPLACE MACRO code(x) AS trim(x);
-CREATE OR REPLACE MACRO person_key(s, r) AS
-    CASE WHEN length(s) = 1 AND regexp_full_match(r, '[0-9]{{1,9}}')
-         THEN ascii(s) * 10000000000 + length(r) * 1000000000 + CAST(r AS BIGINT) END;
 """
 
 
@@ -75,19 +72,6 @@ def attach(con: duckdb.DuckDBPyConnection, name: str, source) -> None:
         con.execute(
             f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet('{Path(source).as_posix()}')"
         )
-
-
-def assert_unique(con: duckdb.DuckDBPyConnection, table: str, keys: list[str], label: str) -> int:
-    """Fail with the number of duplicated keys (never their values) when keys are not unique."""
-    cols = ", ".join(keys)
-    duplicated = con.execute(
-        f"SELECT count(*) FROM (SELECT {cols} FROM {table} GROUP BY {cols} HAVING count(*) > 1)"
-    ).fetchall()[0][0]
-    if duplicated:
-        raise ValueError(
-            f"{label}: {duplicated} key(s) ({cols}) occur more than once; they must be unique"
-        )
-    return duplicated
 
 
 def attach_yearly(

@@ -135,36 +135,37 @@ def linkage_report(con: duckdb.DuckDBPyConnection, sources: dict[str, str]) -> p
     """Per source table: rows, distinct persons, persons found in GBAPERSOONTAB, unlinked rows.
 
     `sources` maps a source label to a table name; municipal tables carry a `linked` flag (empty
-    RIN), CBS tables do not. A row is unlinked when its person is not in the population register.
-    Persons are compared by an integer that encodes both key columns exactly (see the macro
-    person_key). Each table is first counted per key pair (one hash aggregate over its rows), so
-    the key is computed and joined once per person, not once per row: a hundred million spells
-    are 17 million persons.
+    RIN), CBS tables do not. A row is unlinked when its person is not in the population register
+    (table `persons`). Each table is first counted per key pair (one hash aggregate over its
+    rows), so the register is probed once per person, not once per row: a hundred million spells
+    are 17 million persons. A key pair is one group, so persons are counted without DISTINCT, and
+    the register is probed with EXISTS, so a duplicated register key cannot double a count.
     """
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE register AS "
-        "SELECT DISTINCT person_key(RINPERSOONS, RINPERSOON) AS k FROM persons"
-    )
     parts = []
     for label, table in sources.items():
         columns = {c[0] for c in con.sql(f"DESCRIBE {table}").fetchall()}
-        flag = "linked" if "linked" in columns else "true"
-        has_key = "t.linked" if "linked" in columns else "t.k IS NOT NULL"
+        flag = (
+            "linked"
+            if "linked" in columns
+            else "coalesce(RINPERSOONS, '') <> '' AND coalesce(RINPERSOON, '') <> ''"
+        )
         parts.append(
             f"""
             SELECT '{label}' AS source,
-                   sum(t.n) AS rows,
-                   count(DISTINCT t.k) FILTER (WHERE {has_key}) AS persons,
-                   count(DISTINCT t.k) FILTER (WHERE r.k IS NOT NULL) AS linked_persons,
-                   coalesce(sum(t.n) FILTER (WHERE r.k IS NULL), 0) AS unlinked_rows
+                   sum(n) AS rows,
+                   count(*) FILTER (WHERE linked) AS persons,
+                   count(*) FILTER (WHERE found) AS linked_persons,
+                   coalesce(sum(n) FILTER (WHERE NOT found), 0) AS unlinked_rows
             FROM (
-                SELECT person_key(RINPERSOONS, RINPERSOON) AS k, linked, n
+                SELECT linked, n, EXISTS (
+                    SELECT 1 FROM persons r
+                    WHERE r.RINPERSOONS = t.RINPERSOONS AND r.RINPERSOON = t.RINPERSOON
+                ) AS found
                 FROM (
                     SELECT RINPERSOONS, RINPERSOON, {flag} AS linked, count(*) AS n
                     FROM {table} GROUP BY ALL
-                )
-            ) t
-            LEFT JOIN register r ON r.k = t.k
+                ) t
+            )
             """
         )
     frame = con.sql(" UNION ALL ".join(parts) + " ORDER BY source").pl()

@@ -77,17 +77,28 @@ def raw(key: str) -> str:
     return f"{RESULTS}/raw/{key}.parquet"
 
 
-def raw_tables(*keys: str) -> dict[str, str]:
-    """Named inputs of the scripts, per yearly table of a kind or per single table."""
+def local(key: str) -> str:
+    """A national register restricted to the study's persons (rule local_registers)."""
+    return f"{RESULTS}/local/{key}.parquet"
+
+
+def raw_tables(*keys: str, path=raw) -> dict[str, str]:
+    """Named inputs of the scripts, per yearly table of a kind or per single table; `path` gives
+    the file of a table key (raw: as ingested, local: restricted to the study's persons).
+    """
     out = {}
     for key in keys:
         kinds = yearly(list(CBS_TABLES.values()), key)
         out.update(
-            {f"{key}_{year}": raw(k) for year, k in kinds.items()}
+            {f"{key}_{year}": path(k) for year, k in kinds.items()}
             if kinds
-            else {key: raw(key)}
+            else {key: path(key)}
         )
     return out
+
+
+def local_tables(*keys: str) -> dict[str, str]:
+    return raw_tables(*keys, path=local)
 
 
 def clean(name: str) -> str:

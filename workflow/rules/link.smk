@@ -1,9 +1,20 @@
-# Linkage on (RINPERSOONS, RINPERSOON) in DuckDB: the linkage report, the study population,
-# the analysis cohort, and covariates and outcomes at the anchor date.
+# Linkage on (RINPERSOONS, RINPERSOON) in DuckDB: the linkage report, the registers restricted to
+# the study's persons, the study population, the analysis cohort, and covariates and outcomes at
+# the anchor date. Only the linkage report and the restriction read the national registers.
+
+PERSON_REGISTERS = (
+    "persons",
+    "secm",
+    "households",
+    "addresses",
+    "education",
+    "debts",
+    "medicines",
+)
 
 
 rule linkage_report:
-    """Rows, persons, linked persons and unlinked rows per source; key uniqueness asserted."""
+    """Rows, persons, linked persons and unlinked rows per source (keys validated at ingest)."""
     input:
         **raw_tables("persons", "secm", "households", "addresses", "municipalities"),
         **raw_tables("education", "debts", "medicines"),
@@ -25,10 +36,32 @@ rule linkage_report:
         "../../scripts/report_linkage.py"
 
 
+rule local_registers:
+    """The person-level registers restricted to residents and bijstand recipients, one pass each."""
+    input:
+        **raw_tables(*PERSON_REGISTERS, "municipalities"),
+        benefits=clean("benefits"),
+    output:
+        **local_tables(*PERSON_REGISTERS, "municipalities"),
+    log:
+        log_path("local_registers"),
+    benchmark:
+        benchmark_path("local_registers")
+    priority: COHORT_PATH_PRIORITY
+    conda:
+        "../../envs/pipeline.yaml"
+    resources:
+        mem_mb=DUCKDB_MEMORY_MB,
+    params:
+        municipality=config["municipality"],
+    script:
+        "../../scripts/restrict_registers.py"
+
+
 rule study_population:
     """Residents with a month of bijstand in the study window: reference month, age, flow."""
     input:
-        **raw_tables("secm", "persons", "addresses", "municipalities"),
+        **local_tables("secm", "persons", "addresses", "municipalities"),
         benefits=clean("benefits"),
     output:
         population=f"{RESULTS}/linked/study_population.parquet",
@@ -76,7 +109,9 @@ rule analysis_cohort:
 rule characteristics:
     """Covariates at the anchor date and the work outcome after it (population or cohort)."""
     input:
-        **raw_tables("persons", "secm", "households", "education", "debts", "medicines"),
+        **local_tables(
+            "persons", "secm", "households", "education", "debts", "medicines"
+        ),
         anchors=lambda wc: {
             "population": f"{RESULTS}/linked/study_population.parquet",
             "cohort": f"{RESULTS}/linked/cohort_referrals.parquet",

@@ -1,0 +1,73 @@
+"""The national registers restricted, in one pass each, to the persons the study can use.
+
+Inside CBS Remote Access the registers are national (17 million persons, a hundred million SECMBUS
+spells); the study needs the records of a few hundred thousand of them. `restrict_registers` writes
+every person-level register limited to the local persons, and VSLGWBTAB limited to the address
+objects that lie in the municipality in any year, so the study population, the covariates and the
+prevalence figure read small files instead of each scanning the national ones again.
+
+Local persons (a superset of everyone any later step selects, whatever the study window):
+- everyone with an address spell at an object that lies in the municipality in some GEM<year>
+  (every resident, of any year: the study population, its covariates, the prevalence figure);
+- everyone with a SECM 22 (bijstand) spell, of any period, or a linked benefit in the municipal
+  extract: the first step of the population flow counts bijstand recipients before the
+  residence filter, so they and their address spells must stay.
+Every record of a local person is kept (addresses elsewhere too), so the later steps give the same
+results on the local files as on the national ones.
+
+Tables (views) the queries expect: addresses, municipalities, secm, benefits, and the registers
+to restrict (any that have RINPERSOONS and RINPERSOON).
+"""
+
+from pathlib import Path
+
+import duckdb
+
+KEY = "RINPERSOONS, RINPERSOON"
+OBJECT_KEY = "SOORTOBJECTNUMMER, RINOBJECTNUMMER"
+
+
+def local_objects_sql(municipality: str) -> str:
+    """Address objects (SOORTOBJECTNUMMER, RINOBJECTNUMMER) in the municipality in any year."""
+    return f"""
+    SELECT DISTINCT {OBJECT_KEY}
+    FROM (
+        UNPIVOT (SELECT {OBJECT_KEY}, COLUMNS('^GEM[0-9]{{4}}$') FROM municipalities)
+        ON COLUMNS('^GEM[0-9]{{4}}$') INTO NAME gem_year VALUE gem
+    )
+    WHERE code(gem) = '{municipality}'
+    """
+
+
+LOCAL_PERSONS_SQL = f"""
+    SELECT {KEY} FROM addresses SEMI JOIN local_objects USING ({OBJECT_KEY})
+    UNION
+    SELECT {KEY} FROM secm WHERE code(SECM) = '22'
+    UNION
+    SELECT {KEY} FROM benefits WHERE linked
+"""
+
+
+def restrict_registers(
+    con: duckdb.DuckDBPyConnection, municipality: str, outputs: dict[str, str | Path]
+) -> dict[str, tuple[int, int]]:
+    """Write each table in `outputs` (name -> Parquet path) restricted to the local persons
+    (`municipalities` to the local objects), rows in their original order. Returns
+    {name: (rows read, rows kept)}."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE local_objects AS {local_objects_sql(municipality)}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE local_persons AS {LOCAL_PERSONS_SQL}")
+    con.execute("SET preserve_insertion_order = true")
+    counts = {}
+    for name, path in outputs.items():
+        key = OBJECT_KEY if name == "municipalities" else KEY
+        kept = "local_objects" if name == "municipalities" else "local_persons"
+        rows = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
+        con.execute(
+            f"COPY (SELECT * FROM {name} SEMI JOIN {kept} USING ({key})) "
+            f"TO '{Path(path).as_posix()}' (FORMAT parquet, COMPRESSION zstd)"
+        )
+        written = con.execute(
+            f"SELECT count(*) FROM read_parquet('{Path(path).as_posix()}')"
+        ).fetchall()[0][0]
+        counts[name] = (rows, written)
+    return counts
