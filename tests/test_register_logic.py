@@ -419,7 +419,7 @@ def test_duckdb_settings_of_a_rule_come_from_its_resources_and_the_config():
 def test_restricted_registers_keep_every_record_of_residents_and_bijstand_recipients(tmp_path):
     """Kept: every record (addresses elsewhere too) of anyone who ever lived at an object in the
     municipality, of anyone with a SECM 22 spell and of anyone with a linked benefit; dropped:
-    everyone else. VSLGWBTAB keeps the objects in the municipality in some year; row order stays."""
+    everyone else. VSLGWBTAB keeps the objects in the municipality in some year; rows sorted."""
     from wwvw.local import restrict_registers
 
     addresses = pl.DataFrame(
@@ -451,12 +451,14 @@ def test_restricted_registers_keep_every_record_of_residents_and_bijstand_recipi
             "linked": [True, False],
         }
     )
+    register = persons(*[(f"{k:09d}", "1", "1980", "06", "6030") for k in range(1, 11)])
     con = db.connect(
         {
             "addresses": addresses,
             "municipalities": municipalities,
             "secm": spells,
             "benefits": benefits,
+            "persons": register,
         }
     )
     outputs = {
@@ -465,12 +467,42 @@ def test_restricted_registers_keep_every_record_of_residents_and_bijstand_recipi
     counts = restrict_registers(con, "0599", outputs)
 
     kept = {name: pl.read_parquet(path) for name, path in outputs.items()}
-    assert kept["addresses"]["RINPERSOON"].to_list() == [
-        "000000004",  # a linked benefit
-        "000000001",  # lived in the municipality in 2015 ...
-        "000000001",  # ... and every other address of theirs
-        "000000003",  # a SECM 22 spell (never resident)
+    assert kept["addresses"].select("RINPERSOON", "RINOBJECTNUMMER").rows() == [
+        ("000000001", "elsewhere"),  # every other address of someone who ...
+        ("000000001", "moved_in"),  # ... lived in the municipality in 2015
+        ("000000003", "elsewhere"),  # a SECM 22 spell (never resident)
+        ("000000004", "elsewhere"),  # a linked benefit
     ]
     assert kept["secm"]["RINPERSOON"].to_list() == ["000000003", "000000003"]
     assert kept["municipalities"]["RINOBJECTNUMMER"].to_list() == ["moved_in"]
     assert counts == {"addresses": (5, 4), "secm": (4, 2), "municipalities": (2, 1)}
+
+
+def test_registers_are_copied_whole_when_most_persons_are_local(tmp_path):
+    """Three local persons of four in GBAPERSOONTAB: restricting would keep most rows, so the
+    files are copied as delivered (the later steps give the same results on either)."""
+    from wwvw.local import restrict_registers
+
+    source = tmp_path / "secm_raw.parquet"
+    secm(("000000001", "20100101", "", "22"), ("000000009", "20100101", "", "11")).write_parquet(
+        source
+    )
+    con = db.connect(
+        {
+            "secm": source,
+            "addresses": empty(
+                ["RINPERSOONS", "RINPERSOON", "SOORTOBJECTNUMMER", "RINOBJECTNUMMER"]
+            ),
+            "municipalities": empty(["SOORTOBJECTNUMMER", "RINOBJECTNUMMER", "GEM2015"]),
+            "benefits": pl.DataFrame(
+                {"RINPERSOONS": ["R", "R"], "RINPERSOON": ["2", "3"], "linked": [True, True]}
+            ),
+            "persons": persons(*[(f"{k:09d}", "1", "1980", "06", "6030") for k in range(1, 5)]),
+        }
+    )
+    out = tmp_path / "secm.parquet"
+    counts = restrict_registers(con, "0599", {"secm": out}, sources={"secm": source})
+    assert counts == {"secm": (2, 2)}
+    assert out.read_bytes() == source.read_bytes()
+    # without the delivered files to copy, the same call restricts
+    assert restrict_registers(con, "0599", {"secm": out}) == {"secm": (2, 1)}

@@ -15,14 +15,20 @@ Local persons (a superset of everyone any later step selects, whatever the study
 Every record of a local person is kept (addresses elsewhere too), so the later steps give the same
 results on the local files as on the national ones.
 
-Tables (views) the queries expect: addresses, municipalities, secm, benefits, and the registers
-to restrict (any that have RINPERSOONS and RINPERSOON).
+Tables (views) the queries expect: addresses, municipalities, secm, benefits, persons, and the
+registers to restrict (any that have RINPERSOONS and RINPERSOON).
 """
 
+import logging
+import shutil
 from pathlib import Path
 
 import duckdb
 
+log = logging.getLogger("wwvw.local")
+
+# at or above this share of GBAPERSOONTAB, the registers are copied instead of restricted
+MAX_LOCAL_SHARE = 0.5
 KEY = "RINPERSOONS, RINPERSOON"
 OBJECT_KEY = "SOORTOBJECTNUMMER, RINOBJECTNUMMER"
 
@@ -49,21 +55,45 @@ LOCAL_PERSONS_SQL = f"""
 
 
 def restrict_registers(
-    con: duckdb.DuckDBPyConnection, municipality: str, outputs: dict[str, str | Path]
+    con: duckdb.DuckDBPyConnection,
+    municipality: str,
+    outputs: dict[str, str | Path],
+    sources: dict[str, str | Path] | None = None,
+    max_share: float = MAX_LOCAL_SHARE,
 ) -> dict[str, tuple[int, int]]:
     """Write each table in `outputs` (name -> Parquet path) restricted to the local persons
-    (`municipalities` to the local objects), rows in their original order. Returns
-    {name: (rows read, rows kept)}."""
+    (`municipalities` to the local objects). Rows are sorted (on all columns, the key first), so
+    a rerun writes the same bytes (a parallel join does not keep the file's order) and each
+    row group holds a narrow range of persons. Returns {name: (rows read, rows kept)}.
+
+    When the local persons are `max_share` or more of GBAPERSOONTAB (a municipality's own
+    extract, the small synthetic default), restricting would keep most rows and only cost a
+    rewrite: the files in `sources` (name -> Parquet path) are then copied as they are. Later
+    steps give the same results either way."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE local_objects AS {local_objects_sql(municipality)}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE local_persons AS {LOCAL_PERSONS_SQL}")
-    con.execute("SET preserve_insertion_order = true")
+    local, everyone = con.execute(
+        "SELECT (SELECT count(*) FROM local_persons), (SELECT count(*) FROM persons)"
+    ).fetchall()[0]
+    copy = sources is not None and local >= max_share * everyone
+    log.info(
+        "local persons: %d of %d in GBAPERSOONTAB (%.0f%%): registers %s",
+        local,
+        everyone,
+        100 * local / max(everyone, 1),
+        "copied whole" if copy else "restricted to them",
+    )
     counts = {}
     for name, path in outputs.items():
+        rows = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
+        if copy:
+            shutil.copyfile(sources[name], path)
+            counts[name] = (rows, rows)
+            continue
         key = OBJECT_KEY if name == "municipalities" else KEY
         kept = "local_objects" if name == "municipalities" else "local_persons"
-        rows = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
         con.execute(
-            f"COPY (SELECT * FROM {name} SEMI JOIN {kept} USING ({key})) "
+            f"COPY (SELECT * FROM {name} SEMI JOIN {kept} USING ({key}) ORDER BY ALL) "
             f"TO '{Path(path).as_posix()}' (FORMAT parquet, COMPRESSION zstd)"
         )
         written = con.execute(
