@@ -38,8 +38,9 @@ class Window:
         )
 
 
-def bijstand_months_sql(w: Window) -> str:
-    """Person-months of bijstand in the window: SECM 22 spells and PW benefits."""
+def bijstand_spells_sql(w: Window) -> str:
+    """Bijstand spells (SECM 22 spells and PW benefits) clipped to the window, as month ranges
+    s..e; only those with a month in the window."""
     return f"""
     WITH spells AS (
         SELECT RINPERSOONS, RINPERSOON,
@@ -54,17 +55,30 @@ def bijstand_months_sql(w: Window) -> str:
         FROM benefits
         WHERE linked AND upper(REGELING) = 'PW'
     )
+    SELECT * FROM spells WHERE s <= e
+    """
+
+
+def bijstand_months_sql(w: Window) -> str:
+    """Person-months of bijstand in the window: SECM 22 spells and PW benefits."""
+    return f"""
     SELECT DISTINCT RINPERSOONS, RINPERSOON, unnest(range(s, e + 1)) AS month
-    FROM spells WHERE s <= e
+    FROM ({bijstand_spells_sql(w)})
     """
 
 
 def resident_months_sql(w: Window, persons_table: str) -> str:
-    """Person-months (in the window) living in the municipality, for the persons in persons_table."""
+    """Person-months (in the window) living in the municipality, for the persons in persons_table.
+    Only address spells at objects that lie in the municipality in some year are split into
+    months (the others cannot give a resident month)."""
     return f"""
     WITH gem AS (
-        UNPIVOT (SELECT SOORTOBJECTNUMMER, RINOBJECTNUMMER, COLUMNS('^GEM[0-9]{{4}}$') FROM municipalities)
-        ON COLUMNS('^GEM[0-9]{{4}}$') INTO NAME gem_year VALUE gem
+        SELECT SOORTOBJECTNUMMER, RINOBJECTNUMMER, CAST(substr(gem_year, 4, 4) AS INTEGER) AS year
+        FROM (
+            UNPIVOT (SELECT SOORTOBJECTNUMMER, RINOBJECTNUMMER, COLUMNS('^GEM[0-9]{{4}}$') FROM municipalities)
+            ON COLUMNS('^GEM[0-9]{{4}}$') INTO NAME gem_year VALUE gem
+        )
+        WHERE code(gem) = '{w.municipality}'
     ),
     spells AS (
         SELECT a.RINPERSOONS, a.RINPERSOON, a.SOORTOBJECTNUMMER, a.RINOBJECTNUMMER,
@@ -72,6 +86,7 @@ def resident_months_sql(w: Window, persons_table: str) -> str:
                least(cbs_end_month(GBADATUMEINDEADRESHOUDING), {w.last}) AS e
         FROM addresses a
         SEMI JOIN {persons_table} p USING (RINPERSOONS, RINPERSOON)
+        SEMI JOIN gem g USING (SOORTOBJECTNUMMER, RINOBJECTNUMMER)
     ),
     months AS (
         SELECT RINPERSOONS, RINPERSOON, SOORTOBJECTNUMMER, RINOBJECTNUMMER,
@@ -82,8 +97,7 @@ def resident_months_sql(w: Window, persons_table: str) -> str:
     FROM months m
     JOIN gem g
       ON g.SOORTOBJECTNUMMER = m.SOORTOBJECTNUMMER AND g.RINOBJECTNUMMER = m.RINOBJECTNUMMER
-     AND CAST(substr(g.gem_year, 4, 4) AS INTEGER) = m.month // 12
-    WHERE code(g.gem) = '{w.municipality}'
+     AND g.year = m.month // 12
     """
 
 
@@ -91,13 +105,19 @@ def study_population(
     con: duckdb.DuckDBPyConnection, w: Window
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(persons with their reference month and age, flow of persons left after each step)."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE bijstand AS {bijstand_months_sql(w)}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE bijstand_spells AS {bijstand_spells_sql(w)}")
     con.execute(
         "CREATE OR REPLACE TEMP TABLE bijstand_persons AS "
-        "SELECT DISTINCT RINPERSOONS, RINPERSOON FROM bijstand"
+        "SELECT DISTINCT RINPERSOONS, RINPERSOON FROM bijstand_spells"
     )
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE resident AS {resident_months_sql(w, 'bijstand_persons')}"
+    )
+    # months of bijstand only for those with a resident month (most recipients nationally have none)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE bijstand AS "
+        "SELECT DISTINCT RINPERSOONS, RINPERSOON, unnest(range(s, e + 1)) AS month "
+        "FROM bijstand_spells SEMI JOIN resident USING (RINPERSOONS, RINPERSOON)"
     )
     population = con.sql(
         """
