@@ -93,6 +93,8 @@ class Outcome:
     report: list[dict] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     bad_columns: set[str] = field(default_factory=set)  # table checks skip these
+    # columns whose repair leaves every value of this file as it is (read as they are)
+    unchanged: set[str] = field(default_factory=set)
 
     def count(self, column: str, check: Check | str, action: str, rows: int, detail: str) -> None:
         name = check if isinstance(check, str) else check.name
@@ -468,24 +470,39 @@ def check_columns(
     """Every column check, evaluated once per distinct value of its column (weighted by the rows
     holding it), not once per row: a column holds far fewer values than rows (SECM codes, dates,
     a person's key on each of their spells), and the regular expressions are the cost. The first
-    rows of each violated error check are looked up row by row."""
+    rows of each violated error check are looked up row by row. A column whose repair changes
+    none of its values is noted in `out.unchanged`, so that later steps read it as it is."""
     for column, rule in rules.items():
         if not rule.checks:
             continue
+        repaired = _repaired_sql(column, rule)
         counts = con.execute(
             "SELECT "
             + ", ".join(
                 f"coalesce(sum(n) FILTER (WHERE {_condition(column, rule, check)}), 0)"
                 for check in rule.checks
             )
+            + f", count(*) FILTER (WHERE {repaired} IS DISTINCT FROM {_quote(column)})"
             + f" FROM (SELECT {_quote(column)}, count(*) AS n FROM {relation} GROUP BY ALL)"
         ).fetchall()[0]
-        for check, n in zip(rule.checks, map(int, counts), strict=True):
+        *counts, changed = map(int, counts)
+        if not changed:
+            out.unchanged.add(column)
+        for check, n in zip(rule.checks, counts, strict=True):
             out.count(column, check, check.action, n, check.detail)
             if check.action == ERROR and n:
                 first = _first_rows(con, relation, _condition(column, rule, check))
                 out.errors.append(_error_line(f"column {column}", check.detail, n, first))
                 out.bad_columns.add(column)
+
+
+def repaired_columns(columns: list[str], rules: Mapping[str, ColumnRule], out: Outcome) -> str:
+    """The SELECT list of the repaired values: each column's repair, or the column as it is when
+    it has no rule or its repair changes none of its values (no expression per row)."""
+    return ", ".join(
+        f"{_quote(c) if c in out.unchanged else _repaired_sql(c, rules.get(c))} AS {_quote(c)}"
+        for c in columns
+    )
 
 
 def _flagged(con, query: str) -> tuple[int, list[int]]:
@@ -610,7 +627,7 @@ def validate_cbs(
         out.count("", "rows", "read", rows, "data rows in the file")
         rules = {c: r for c in columns if (r := cbs_column_rule(c)) is not None}
         check_columns(con, "delivered", rules, out)
-        select = ", ".join(f"{_repaired_sql(c, rules.get(c))} AS {_quote(c)}" for c in columns)
+        select = repaired_columns(columns, rules, out)
         con.execute(f"CREATE VIEW repaired AS SELECT {ROW}, {select} FROM delivered")
         table_rule = CBS_TABLES.get((stem or "").upper())
         if table_rule is not None:
@@ -639,9 +656,7 @@ def validate_extract(frame: pl.DataFrame, file: str, extract: str) -> tuple[pl.D
     try:
         con.register("delivered", frame)
         check_columns(con, "delivered", rules, out)
-        select = ", ".join(
-            f"{_repaired_sql(c, rules.get(c))} AS {_quote(c)}" for c in frame.columns if c != ROW
-        )
+        select = repaired_columns([c for c in frame.columns if c != ROW], rules, out)
         con.execute(f"CREATE VIEW repaired AS SELECT {ROW}, {select} FROM delivered")
         table_rule = MUNICIPAL_TABLES.get(extract)
         if table_rule is not None:
