@@ -111,3 +111,52 @@ def test_no_log_contains_a_person_key(results, truth):
     for log in (results / "logs").glob("*.log"):
         text = log.read_text()
         assert not any(token in keys for token in text.replace(",", " ").split()), log.name
+
+
+def test_restricted_registers_give_the_same_population_covariates_and_prevalence(
+    results, config, tmp_path
+):
+    """The study population, the covariates and the prevalence figure are the same on the
+    registers restricted to the local persons as on the national files. The default run copies
+    the registers whole (most of its persons are local), so the restriction is forced here."""
+    from types import SimpleNamespace
+
+    from wwvw.characteristics import Rules, characteristics, condition_table
+    from wwvw.db import connect_rule
+    from wwvw.local import restrict_registers
+    from wwvw.population import Window, chronic_prevalence, study_population
+
+    national = {path.stem: str(path) for path in sorted((results / "raw").glob("*.parquet"))}
+    benefits = str(results / "clean" / "uitkeringen.parquet")
+    restricted = {name: str(tmp_path / f"{name}.parquet") for name in national}
+    counts = restrict_registers(
+        connect_rule(SimpleNamespace(input={**national, "benefits": benefits}), yearly=()),
+        config["municipality"],
+        restricted,
+    )
+    assert 0 < counts["secm"][1] < counts["secm"][0]  # some persons are not local
+
+    conditions = condition_table(ROOT / config["chronic_conditions"])
+    window = Window.from_config(config["cohort"], config["municipality"])
+
+    def derive(files: dict[str, str]):
+        con = connect_rule(SimpleNamespace(input={**files, "benefits": benefits}))
+        population, flow = study_population(con, window)
+        con.register(
+            "anchors",
+            population.select(*KEY, pl.col("reference_month").cast(pl.Int64).alias("anchor_month")),
+        )
+        con.register("atc_groups", conditions)
+        covariates = characteristics(
+            con, Rules.from_config(config["cohort"]), config["migration_groups"]
+        )
+        prevalence = chronic_prevalence(
+            con,
+            config["figures"]["prevalence_year"],
+            config["municipality"],
+            conditions["condition"].unique(maintain_order=True).to_list(),
+        )
+        return population, flow, covariates.sort(KEY), prevalence
+
+    for on_national, on_restricted in zip(derive(national), derive(restricted), strict=True):
+        assert on_restricted.equals(on_national)

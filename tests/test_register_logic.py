@@ -364,8 +364,9 @@ class TestStudyPopulation:
 
 def test_linkage_report_counts_rows_persons_and_unlinked_rows():
     """Rows and persons per source; a person absent from GBAPERSOONTAB leaves its rows unlinked,
-    a municipal row without RIN is unlinked and no person; keys are compared exactly (leading
-    zeros count); a doubled register key does not double a count."""
+    a row without RIN (municipal or CBS) is unlinked and no person; keys are compared exactly
+    (leading zeros count); a person in two register years is one person; a doubled register key
+    does not double a count."""
     persons = pl.DataFrame(
         {"RINPERSOONS": ["R", "R", "R"], "RINPERSOON": ["000000001", "000000002", "000000002"]}
     )
@@ -382,10 +383,18 @@ def test_linkage_report_counts_rows_persons_and_unlinked_rows():
             "linked": [True, False, True],
         }
     )
-    con = db.connect({"persons": persons, "secm": secm, "benefits": benefits})
-    report = linkage_report(con, {"secm": "secm", "benefits": "benefits"})
+    debts = pl.DataFrame(  # two register years: a person in both counts once
+        {
+            "RINPERSOONS": ["R", "R", "R"],
+            "RINPERSOON": ["000000001", "000000001", ""],
+            "year": [2014, 2015, 2015],
+        }
+    )
+    con = db.connect({"persons": persons, "secm": secm, "benefits": benefits, "debts": debts})
+    report = linkage_report(con, {"secm": "secm", "benefits": "benefits", "debts": "debts"})
     assert report.to_dicts() == [
         {"source": "benefits", "rows": 3, "persons": 1, "linked_persons": 1, "unlinked_rows": 1},
+        {"source": "debts", "rows": 3, "persons": 1, "linked_persons": 1, "unlinked_rows": 1},
         {"source": "secm", "rows": 5, "persons": 4, "linked_persons": 2, "unlinked_rows": 2},
     ]
 
@@ -479,8 +488,9 @@ def test_restricted_registers_keep_every_record_of_residents_and_bijstand_recipi
 
 
 def test_registers_are_copied_whole_when_most_persons_are_local(tmp_path):
-    """Three local persons of four in GBAPERSOONTAB: restricting would keep most rows, so the
-    files are copied as delivered (the later steps give the same results on either)."""
+    """Three local persons (a SECM 22 spell, two linked benefits) of four in GBAPERSOONTAB:
+    restricting would keep most rows, so the files are copied as delivered (the later steps give
+    the same results on either)."""
     from wwvw.local import restrict_registers
 
     source = tmp_path / "secm_raw.parquet"
@@ -495,7 +505,11 @@ def test_registers_are_copied_whole_when_most_persons_are_local(tmp_path):
             ),
             "municipalities": empty(["SOORTOBJECTNUMMER", "RINOBJECTNUMMER", "GEM2015"]),
             "benefits": pl.DataFrame(
-                {"RINPERSOONS": ["R", "R"], "RINPERSOON": ["2", "3"], "linked": [True, True]}
+                {
+                    "RINPERSOONS": ["R", "R"],
+                    "RINPERSOON": ["000000002", "000000003"],
+                    "linked": [True, True],
+                }
             ),
             "persons": persons(*[(f"{k:09d}", "1", "1980", "06", "6030") for k in range(1, 5)]),
         }

@@ -170,6 +170,29 @@ def test_repairs_are_applied_and_counted(tmp_path):
     assert counts[("AANVSECM", "leap_day_moved")] == 1
 
 
+def test_only_columns_whose_repair_changes_no_value_are_read_as_they_are(tmp_path):
+    """The table checks read a column as delivered only when its repair is the identity on the
+    file: not after a repair, and not when a missing date would become an empty string."""
+    clean = validate_cbs(
+        write(tmp_path, secm()), tmp_path / "a.parquet", "SECMBUS2018V1.sav", "SECM"
+    )
+    assert clean.unchanged == set(secm().columns)
+    repaired = validate_cbs(
+        write(tmp_path, secm(RINPERSOONS=["r", "R", "R"])),
+        tmp_path / "b.parquet",
+        "SECMBUS2018V1.sav",
+        "SECM",
+    )
+    assert repaired.unchanged == set(secm().columns) - {"RINPERSOONS"}
+    missing_end = validate_cbs(
+        write(tmp_path, secm(EINDSECM=["20150228", None, "99991231"])),
+        tmp_path / "c.parquet",
+        "SECMBUS2018V1.sav",
+        "SECM",
+    )
+    assert "EINDSECM" not in missing_end.unchanged
+
+
 @pytest.mark.parametrize(
     "column,values,problem",
     [

@@ -96,7 +96,8 @@ def workflow(
     data_dir: Path, snapshot: str, cores: int, out: Path, reuse_conversion: bool = False
 ) -> tuple[float, float, float]:
     """From scratch (or from the kept conversion): the conversion (every ingest_cbs job, and the
-    input manifest, which hashes the same delivered files), then the rest; then a no-op rerun. Returns the three wall times (also in <snapshot>-walls.json)."""
+    input manifest, which hashes the same delivered files), then the rest; then a no-op rerun.
+    Returns the three wall times (also in <snapshot>-walls.json)."""
     clear_results(snapshot, reuse_conversion)
     conversion = snakemake(
         data_dir,

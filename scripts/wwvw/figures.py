@@ -910,5 +910,5 @@ def save(chart: alt.TopLevelMixin, png: str | Path, svg: str | Path, html: str |
     import vl_convert
 
     chart.save(str(svg))
-    Path(png).write_bytes(vl_convert.svg_to_png(Path(svg).read_text(), scale=2))
+    Path(png).write_bytes(vl_convert.svg_to_png(Path(svg).read_text(encoding="utf-8"), scale=2))
     chart.save(str(html), inline=True, embed_options={"actions": False, "renderer": "svg"})

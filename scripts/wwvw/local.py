@@ -1,7 +1,8 @@
 """The national registers restricted, in one pass each, to the persons the study can use.
 
 Inside CBS Remote Access the registers are national (17 million persons, a hundred million SECMBUS
-spells); the study needs the records of a few hundred thousand of them. `restrict_registers` writes
+spells); the study needs the records of a few hundred thousand residents and of the bijstand
+recipients (about a million persons at national scale). `restrict_registers` writes
 every person-level register limited to the local persons, and VSLGWBTAB limited to the address
 objects that lie in the municipality in any year, so the study population, the covariates and the
 prevalence figure read small files instead of each scanning the national ones again.
@@ -25,6 +26,8 @@ from pathlib import Path
 
 import duckdb
 
+from .population import municipality_objects_sql
+
 log = logging.getLogger("wwvw.local")
 
 # at or above this share of GBAPERSOONTAB, the registers are copied instead of restricted
@@ -35,14 +38,7 @@ OBJECT_KEY = "SOORTOBJECTNUMMER, RINOBJECTNUMMER"
 
 def local_objects_sql(municipality: str) -> str:
     """Address objects (SOORTOBJECTNUMMER, RINOBJECTNUMMER) in the municipality in any year."""
-    return f"""
-    SELECT DISTINCT {OBJECT_KEY}
-    FROM (
-        UNPIVOT (SELECT {OBJECT_KEY}, COLUMNS('^GEM[0-9]{{4}}$') FROM municipalities)
-        ON COLUMNS('^GEM[0-9]{{4}}$') INTO NAME gem_year VALUE gem
-    )
-    WHERE code(gem) = '{municipality}'
-    """
+    return f"SELECT DISTINCT {OBJECT_KEY} FROM ({municipality_objects_sql(municipality)})"
 
 
 LOCAL_PERSONS_SQL = f"""
@@ -62,7 +58,7 @@ def restrict_registers(
     max_share: float = MAX_LOCAL_SHARE,
 ) -> dict[str, tuple[int, int]]:
     """Write each table in `outputs` (name -> Parquet path) restricted to the local persons
-    (`municipalities` to the local objects). Rows are sorted (on all columns, the key first), so
+    (`municipalities` to the local objects). Rows are sorted on all columns in table order, so
     a rerun writes the same bytes (a parallel join does not keep the file's order) and each
     row group holds a narrow range of persons. Returns {name: (rows read, rows kept)}.
 

@@ -59,11 +59,31 @@ def bijstand_spells_sql(w: Window) -> str:
     """
 
 
-def bijstand_months_sql(w: Window) -> str:
-    """Person-months of bijstand in the window: SECM 22 spells and PW benefits."""
+def spell_months_sql(spells: str, persons: str | None = None) -> str:
+    """Distinct person-months of the month-range spells (columns s, e) in `spells` (a table, or
+    a query in parentheses); only of the persons in table `persons` when given."""
+    only = f" SEMI JOIN {persons} USING (RINPERSOONS, RINPERSOON)" if persons else ""
     return f"""
     SELECT DISTINCT RINPERSOONS, RINPERSOON, unnest(range(s, e + 1)) AS month
-    FROM ({bijstand_spells_sql(w)})
+    FROM {spells}{only} WHERE s <= e
+    """
+
+
+def bijstand_months_sql(w: Window) -> str:
+    """Person-months of bijstand in the window: SECM 22 spells and PW benefits."""
+    return spell_months_sql(f"({bijstand_spells_sql(w)})")
+
+
+def municipality_objects_sql(municipality: str) -> str:
+    """(SOORTOBJECTNUMMER, RINOBJECTNUMMER, year) of every address object in the municipality in
+    a year, from the GEM<year> columns of VSLGWBTAB (table municipalities)."""
+    return f"""
+    SELECT SOORTOBJECTNUMMER, RINOBJECTNUMMER, CAST(substr(gem_year, 4, 4) AS INTEGER) AS year
+    FROM (
+        UNPIVOT (SELECT SOORTOBJECTNUMMER, RINOBJECTNUMMER, COLUMNS('^GEM[0-9]{{4}}$') FROM municipalities)
+        ON COLUMNS('^GEM[0-9]{{4}}$') INTO NAME gem_year VALUE gem
+    )
+    WHERE code(gem) = '{municipality}'
     """
 
 
@@ -72,14 +92,7 @@ def resident_months_sql(w: Window, persons_table: str) -> str:
     Only address spells at objects that lie in the municipality in some year are split into
     months (the others cannot give a resident month)."""
     return f"""
-    WITH gem AS (
-        SELECT SOORTOBJECTNUMMER, RINOBJECTNUMMER, CAST(substr(gem_year, 4, 4) AS INTEGER) AS year
-        FROM (
-            UNPIVOT (SELECT SOORTOBJECTNUMMER, RINOBJECTNUMMER, COLUMNS('^GEM[0-9]{{4}}$') FROM municipalities)
-            ON COLUMNS('^GEM[0-9]{{4}}$') INTO NAME gem_year VALUE gem
-        )
-        WHERE code(gem) = '{w.municipality}'
-    ),
+    WITH gem AS ({municipality_objects_sql(w.municipality)}),
     spells AS (
         SELECT a.RINPERSOONS, a.RINPERSOON, a.SOORTOBJECTNUMMER, a.RINOBJECTNUMMER,
                greatest(first_covered_month(GBADATUMAANVANGADRESHOUDING), {w.first}) AS s,
@@ -116,8 +129,7 @@ def study_population(
     # months of bijstand only for those with a resident month (most recipients nationally have none)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE bijstand AS "
-        "SELECT DISTINCT RINPERSOONS, RINPERSOON, unnest(range(s, e + 1)) AS month "
-        "FROM bijstand_spells SEMI JOIN resident USING (RINPERSOONS, RINPERSOON)"
+        + spell_months_sql("bijstand_spells", persons="resident")
     )
     population = con.sql(
         """
@@ -210,10 +222,7 @@ def chronic_prevalence_sql(year: int, municipality: str) -> str:
                least(cbs_end_month(GBADATUMEINDEADRESHOUDING), {last}) AS e
         FROM addresses a SEMI JOIN objects o USING (SOORTOBJECTNUMMER, RINOBJECTNUMMER)
     ),
-    resident AS (
-        SELECT DISTINCT RINPERSOONS, RINPERSOON, unnest(range(s, e + 1)) AS month
-        FROM spells WHERE s <= e
-    ),
+    resident AS ({spell_months_sql("spells")}),
     bijstand AS (
         SELECT DISTINCT RINPERSOONS, RINPERSOON
         FROM ({bijstand_months_sql(w)}) b JOIN resident USING (RINPERSOONS, RINPERSOON, month)

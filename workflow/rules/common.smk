@@ -77,14 +77,14 @@ def raw(key: str) -> str:
     return f"{RESULTS}/raw/{key}.parquet"
 
 
-def local(key: str) -> str:
+def restricted(key: str) -> str:
     """A national register restricted to the study's persons (rule local_registers)."""
     return f"{RESULTS}/local/{key}.parquet"
 
 
 def raw_tables(*keys: str, path=raw) -> dict[str, str]:
     """Named inputs of the scripts, per yearly table of a kind or per single table; `path` gives
-    the file of a table key (raw: as ingested, local: restricted to the study's persons).
+    the file of a table key (raw: as ingested, restricted: to the study's persons).
     """
     out = {}
     for key in keys:
@@ -97,8 +97,8 @@ def raw_tables(*keys: str, path=raw) -> dict[str, str]:
     return out
 
 
-def local_tables(*keys: str) -> dict[str, str]:
-    return raw_tables(*keys, path=local)
+def restricted_tables(*keys: str) -> dict[str, str]:
+    return raw_tables(*keys, path=restricted)
 
 
 def clean(name: str) -> str:

@@ -28,7 +28,7 @@ rule describe:
 rule chronic_prevalence:
     """Figure 1's numbers: chronic conditions of bijstand recipients vs the rest of the municipality."""
     input:
-        **local_tables("addresses", "municipalities", "secm", "medicines"),
+        **restricted_tables("addresses", "municipalities", "secm", "medicines"),
         benefits=clean("benefits"),
         conditions=config["chronic_conditions"],
     output:

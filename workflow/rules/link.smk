@@ -42,7 +42,7 @@ rule local_registers:
         **raw_tables(*PERSON_REGISTERS, "municipalities"),
         benefits=clean("benefits"),
     output:
-        **local_tables(*PERSON_REGISTERS, "municipalities"),
+        **restricted_tables(*PERSON_REGISTERS, "municipalities"),
     log:
         log_path("local_registers"),
     benchmark:
@@ -61,7 +61,7 @@ rule local_registers:
 rule study_population:
     """Residents with a month of bijstand in the study window: reference month, age, flow."""
     input:
-        **local_tables("secm", "persons", "addresses", "municipalities"),
+        **restricted_tables("secm", "persons", "addresses", "municipalities"),
         benefits=clean("benefits"),
     output:
         population=f"{RESULTS}/linked/study_population.parquet",
@@ -109,7 +109,7 @@ rule analysis_cohort:
 rule characteristics:
     """Covariates at the anchor date and the work outcome after it (population or cohort)."""
     input:
-        **local_tables(
+        **restricted_tables(
             "persons", "secm", "households", "education", "debts", "medicines"
         ),
         anchors=lambda wc: {
