@@ -170,8 +170,10 @@ def linkage_report(con: duckdb.DuckDBPyConnection, sources: dict[str, str]) -> p
     RIN), CBS tables do not. A row is unlinked when its person is not in the population register
     (table `persons`). Each table is first counted per key pair (one hash aggregate over its
     rows), so the register is probed once per person, not once per row: a hundred million spells
-    are 17 million persons. A key pair is one group, so persons are counted without DISTINCT, and
-    the register is probed with EXISTS, so a duplicated register key cannot double a count.
+    are 17 million persons; the key pairs of all tables are probed in one join (one hash table
+    of the register, not one per table). A key pair is one group, so persons are counted without
+    DISTINCT, and the register is probed with EXISTS, so a duplicated register key cannot double
+    a count.
     """
     parts = []
     for label, table in sources.items():
@@ -182,25 +184,26 @@ def linkage_report(con: duckdb.DuckDBPyConnection, sources: dict[str, str]) -> p
             else "coalesce(RINPERSOONS, '') <> '' AND coalesce(RINPERSOON, '') <> ''"
         )
         parts.append(
-            f"""
-            SELECT '{label}' AS source,
-                   sum(n) AS rows,
-                   count(*) FILTER (WHERE linked) AS persons,
-                   count(*) FILTER (WHERE found) AS linked_persons,
-                   coalesce(sum(n) FILTER (WHERE NOT found), 0) AS unlinked_rows
-            FROM (
-                SELECT linked, n, EXISTS (
-                    SELECT 1 FROM persons r
-                    WHERE r.RINPERSOONS = t.RINPERSOONS AND r.RINPERSOON = t.RINPERSOON
-                ) AS found
-                FROM (
-                    SELECT RINPERSOONS, RINPERSOON, {flag} AS linked, count(*) AS n
-                    FROM {table} GROUP BY ALL
-                ) t
-            )
-            """
+            f"SELECT '{label}' AS source, RINPERSOONS, RINPERSOON, {flag} AS linked, "
+            f"count(*) AS n FROM {table} GROUP BY ALL"
         )
-    frame = con.sql(" UNION ALL ".join(parts) + " ORDER BY source").pl()
+    frame = con.sql(
+        f"""
+        SELECT source,
+               sum(n) AS rows,
+               count(*) FILTER (WHERE linked) AS persons,
+               count(*) FILTER (WHERE found) AS linked_persons,
+               coalesce(sum(n) FILTER (WHERE NOT found), 0) AS unlinked_rows
+        FROM (
+            SELECT source, linked, n, EXISTS (
+                SELECT 1 FROM persons r
+                WHERE r.RINPERSOONS = t.RINPERSOONS AND r.RINPERSOON = t.RINPERSOON
+            ) AS found
+            FROM ({" UNION ALL ".join(parts)}) t
+        )
+        GROUP BY source ORDER BY source
+        """
+    ).pl()
     return frame.with_columns(pl.col("rows", "unlinked_rows").cast(pl.Int64))
 
 
