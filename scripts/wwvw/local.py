@@ -88,12 +88,9 @@ def restrict_registers(
             continue
         key = OBJECT_KEY if name == "municipalities" else KEY
         kept = "local_objects" if name == "municipalities" else "local_persons"
-        con.execute(
+        written = con.execute(  # COPY returns the number of rows it wrote
             f"COPY (SELECT * FROM {name} SEMI JOIN {kept} USING ({key}) ORDER BY ALL) "
             f"TO '{Path(path).as_posix()}' (FORMAT parquet, COMPRESSION zstd)"
-        )
-        written = con.execute(
-            f"SELECT count(*) FROM read_parquet('{Path(path).as_posix()}')"
         ).fetchall()[0][0]
         counts[name] = (rows, written)
     return counts
