@@ -19,6 +19,7 @@ from wwvw.ingest import (
     Wanted,
     choose_files,
     convert_to_parquet,
+    declares_user_missing,
     parse_cbs_name,
 )
 
@@ -248,6 +249,54 @@ def test_sav_date_column_comes_back_as_yyyymmdd(tmp_path):
     source = write_sav(tmp_path / "x.sav", frame)
     convert_to_parquet(source, tmp_path / "out.parquet", ["DATUM"])
     assert read_back(tmp_path / "out.parquet")["DATUM"].to_list() == ["20150131", None]
+
+
+def mixed_types(n: int = 2500) -> pd.DataFrame:
+    """Every kind of SPSS column a CBS file may hold, with the awkward values of each."""
+    start = datetime.datetime(2015, 1, 31, 12, 30, 1)
+    return pd.DataFrame(
+        {
+            "CODE": [["0599", " 2", "", "----", "é€"][i % 5] for i in range(n)],
+            "LANG": [("x" * 300 if i % 7 == 0 else f"{i:09d}") for i in range(n)],
+            "GETAL": [[2015.0, 2.5, float("nan"), -1.0, 1e15 + 1][i % 5] for i in range(n)],
+            "DATUM": [datetime.date(2015, 1, 1) + datetime.timedelta(days=i) for i in range(n)],
+            "TIJDSTIP": [start + datetime.timedelta(minutes=i) for i in range(n)],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    "compression",
+    [{}, {"row_compress": True}, {"compress": True}],
+    ids=["plain", "bytecode", "zsav"],
+)
+def test_both_sav_readers_write_the_same_table(tmp_path, compression, caplog):
+    # A user-missing declaration on a read column sends the file to pyreadstat; declaring a value
+    # that never occurs changes nothing else, so both readers must give identical Parquet.
+    frame = mixed_types()
+    fast = write_sav(tmp_path / "fast.sav", frame, **compression)
+    slow = write_sav(tmp_path / "slow.sav", frame, missing_ranges={"CODE": ["zzzz"]}, **compression)
+    columns = list(frame.columns)
+    with caplog.at_level(logging.INFO, logger="wwvw.ingest"):
+        assert convert_to_parquet(fast, tmp_path / "fast.parquet", columns, chunk_rows=1000) == 2500
+        assert convert_to_parquet(slow, tmp_path / "slow.parquet", columns, chunk_rows=1000) == 2500
+    assert [record.getMessage().split(": ")[1] for record in caplog.records] == [
+        "reading with polars-readstat",
+        "reading with pyreadstat (user-missing values declared on CODE)",
+    ]
+    table = read_back(tmp_path / "fast.parquet")
+    assert table.equals(read_back(tmp_path / "slow.parquet"))
+    assert table.row(2) == ("", "000000002", None, "20150103", "2015-01-31 12:32:01.000000")
+    assert table["LANG"][0] == "x" * 300
+    assert table["CODE"][4] == "é€"
+    assert pq.ParquetFile(tmp_path / "fast.parquet").metadata.num_row_groups == 3
+
+
+def test_only_declarations_on_the_columns_read_choose_the_slower_reader():
+    declared = {"HERKOMST": [{"lo": "----", "hi": "----"}], "GETAL": [{"lo": 9, "hi": 9}]}
+    assert declares_user_missing(declared, ["RINPERSOON", "HERKOMST"]) == ["HERKOMST"]
+    assert declares_user_missing(declared, ["RINPERSOON"]) == []
+    assert declares_user_missing({"HERKOMST": []}, ["HERKOMST"]) == []
 
 
 @pytest.mark.parametrize(

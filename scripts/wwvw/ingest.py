@@ -36,6 +36,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pyreadstat
+from polars_readstat import scan_readstat
 
 from .errors import DeliveryError, mask_numbers
 
@@ -61,6 +62,7 @@ _READ_ERRORS = (
     pyreadstat.ReadstatError,
     pyreadstat.PyreadstatError,
     pl.exceptions.PolarsError,
+    RuntimeError,  # polars-readstat's IO and format errors
     pa.ArrowException,
     OSError,
     UnicodeError,
@@ -276,7 +278,7 @@ def file_columns(path: str | os.PathLike) -> list[str]:
     extension = path.suffix.lower()
     if extension == ".sav":
         with _reading(path, "SPSS .sav"):
-            return list(pyreadstat.read_sav(path, metadataonly=True)[1].column_names)
+            return _sav_metadata(path).column_names
     if extension == ".csv":
         with _reading(path, "CSV"):
             return (
@@ -356,6 +358,8 @@ def as_text(column: str, dtype: pl.DataType) -> pl.Expr:
         )
     if dtype == pl.Date:
         return value.dt.strftime("%Y%m%d")
+    if isinstance(dtype, pl.Datetime):  # the same text whichever reader gave which time unit
+        return value.dt.cast_time_unit("us").cast(pl.String)
     return value.cast(pl.String)
 
 
@@ -365,14 +369,23 @@ def _text_columns(schema: pl.Schema, source: dict[str, str]) -> list[pl.Expr]:
 
 
 def _convert_sav(path: Path, out: Path, columns: list[str], chunk_rows: int) -> int:
-    """SPSS: read `chunk_rows` rows at a time with pyreadstat, append one row group per chunk."""
+    """SPSS: read `chunk_rows` rows at a time, append one row group per chunk."""
     schema = pa.schema([(column, pa.large_string()) for column in columns])
     rows = 0
     with _reading(path, "SPSS .sav"):
-        _, meta = pyreadstat.read_sav(path, metadataonly=True)
+        meta = _sav_metadata(path)
         source = match_columns(meta.column_names, columns, path)
+        usecols = list(source.values())
+        declared = declares_user_missing(meta.missing_ranges, usecols)
+        read_chunks = _sav_chunks_keeping_user_missing if declared else _sav_chunks
+        log.info(
+            "%s: reading with %s%s",
+            path.name,
+            "pyreadstat" if declared else "polars-readstat",
+            f" (user-missing values declared on {', '.join(declared)})" if declared else "",
+        )
         with pq.ParquetWriter(out, schema, compression=PARQUET_COMPRESSION) as writer:
-            for chunk in _sav_chunks(path, list(source.values()), chunk_rows):
+            for chunk in read_chunks(path, usecols, chunk_rows):
                 text = chunk.select(_text_columns(chunk.schema, source))
                 writer.write_table(text.to_arrow().cast(schema))
                 rows += text.height
@@ -380,8 +393,33 @@ def _convert_sav(path: Path, out: Path, columns: list[str], chunk_rows: int) -> 
     return rows
 
 
+def _sav_metadata(path: Path) -> pyreadstat.metadata_container:
+    """The .sav header (names, row count, user-missing declarations); a nameless column means a
+    damaged header."""
+    _, meta = pyreadstat.read_sav(path, metadataonly=True, user_missing=True)
+    if any(not isinstance(name, str) for name in meta.column_names):
+        raise InputError(f"{path}: the header has a column without a name (damaged file?)")
+    return meta
+
+
+def declares_user_missing(missing_ranges: dict[str, list], usecols: list[str]) -> list[str]:
+    """The columns among `usecols` for which the .sav header declares user-missing values."""
+    return [column for column in usecols if missing_ranges.get(column)]
+
+
 def _sav_chunks(path: Path, usecols: list[str], chunk_rows: int) -> Iterator[pl.DataFrame]:
-    """The selected columns of a .sav file in polars chunks, user-missing codes kept as values."""
+    """The selected columns of a .sav file in polars chunks, in file order, read by polars-readstat
+    (compiled, about 10x faster than pyreadstat, memory bounded by the chunk size). It turns
+    user-missing values into nulls, so it is used only where the header declares none."""
+    frame = scan_readstat(path, preserve_order=True, threads=1, batch_size=chunk_rows)
+    yield from frame.select(usecols).collect_batches(chunk_size=chunk_rows)
+
+
+def _sav_chunks_keeping_user_missing(
+    path: Path, usecols: list[str], chunk_rows: int
+) -> Iterator[pl.DataFrame]:
+    """The selected columns of a .sav file in polars chunks, user-missing codes kept as values
+    (pyreadstat; polars-readstat can keep them too, but then holds the whole file in memory)."""
     chunks = pyreadstat.read_file_in_chunks(
         pyreadstat.read_sav,
         path,
