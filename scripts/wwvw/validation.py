@@ -560,10 +560,16 @@ def _check_spells(con, relation: str, rule: TableRule, out: Outcome) -> None:
         detail = "the end lies in a month before the start"
         _count_table_check(out, label, "end_before_start", *_flagged(con, early), detail)
         return
-    person = ", ".join(f"upper(trim({_quote(k)})) AS person_{i}" for i, k in enumerate(KEY))
+    # These are repaired values that passed their column checks: RINPERSOONS one capital letter,
+    # RINPERSOON nine digits, each date eight digits or an open end. As integers they order and
+    # group exactly as the strings do, and the window below sorts them about a third faster
+    # (SECMBUS at national scale: 50 -> 33 s alone).
+    source, number = (_quote(k) for k in KEY)
     spells = f"""
-        SELECT {ROW}, {person}, {start} AS s,
-               CASE WHEN {end} IN ({_list(OPEN_ENDS)}) THEN '99999999' ELSE {end} END AS e
+        SELECT {ROW}, {source} AS person_0, TRY_CAST({number} AS BIGINT) AS person_1,
+               TRY_CAST({start} AS INTEGER) AS s,
+               CASE WHEN {end} IN ({_list(OPEN_ENDS)}) THEN 99999999
+                    ELSE TRY_CAST({end} AS INTEGER) END AS e
         FROM {relation}"""
     early = f"SELECT {ROW} FROM ({spells}) WHERE e < s"
     _count_table_check(
