@@ -2,7 +2,9 @@
 summed, what is divided by what. It runs nothing and times nothing."""
 
 import importlib.util
+import json
 import shutil
+import sys
 import uuid
 from pathlib import Path
 
@@ -66,3 +68,34 @@ def test_summary_sums_conversion_and_data_jobs_and_divides_by_the_floors(
     assert summary["end_to_end_wall_s"] == 42.0
     assert summary["noop_rerun_s"] == 2.0
     assert (summary["peak_job"], summary["peak_job_rss_mib"]) == ("ingest_cbs_secm", 900.0)
+
+
+def test_summary_only_uses_the_rows_of_each_run_and_neither_generates_nor_removes_data(
+    benchmark, tmp_path, monkeypatch
+):
+    # a scale no real run uses; its label is bench-scale-0.0123
+    scale, label = 0.0123, "bench-scale-0.0123"
+    results, data = ROOT / "results" / label, ROOT / "resources" / label
+    try:
+        (results / "benchmarks").mkdir(parents=True)
+        job(results / "benchmarks", "ingest_cbs_secm", 6.0, 900.0)
+        data.mkdir(parents=True)
+        saved = {"scale": scale, "conversion_floor_s": 1.5, "analysis_floor_s": 0.25}
+        (tmp_path / f"{label}-summary.json").write_text(json.dumps(saved))
+
+        def must_not_run(*args):
+            raise AssertionError("--summary-only ran something")
+
+        monkeypatch.setattr(benchmark, "generate", must_not_run)
+        monkeypatch.setattr(benchmark, "workflow", must_not_run)
+        monkeypatch.setattr(benchmark, "summarise", must_not_run)  # floors are not re-measured
+        argv = ["benchmark.py", "--scales", str(scale), "--summary-only", "--out", str(tmp_path)]
+        monkeypatch.setattr(sys, "argv", argv)
+        benchmark.main()
+
+        assert pl.read_csv(tmp_path / "summary.csv").to_dicts() == [saved]
+        assert pl.read_csv(tmp_path / "rules.csv")["job"].to_list() == ["ingest_cbs_secm"]
+        assert data.is_dir()  # without --keep-data too
+    finally:
+        shutil.rmtree(results, ignore_errors=True)
+        shutil.rmtree(data, ignore_errors=True)
