@@ -2,9 +2,9 @@
 after the privacy guard and with the values validated (and repaired where the contract allows).
 
 Run by Snakemake (input[0] the chosen file, output[0] the Parquet file, output[1] the validation
-report, params.columns, params.chunk_rows, log[0]), or by hand for debugging:
+report, params.columns, params.chunk_rows, params.sav_reader, log[0]), or by hand for debugging:
     python scripts/ingest_cbs.py IN OUT --columns RINPERSOONS RINPERSOON SECM [--chunk-rows N]
-        [--report qc/validation_secm.csv]
+        [--report qc/validation_secm.csv] [--sav-reader auto|pyreadstat]
 
 A bad delivery (wwvw.errors.DeliveryError) ends the job with one message and status 1, and neither
 the Parquet file nor the report exists afterwards. The log names the file, its size, the rows
@@ -20,7 +20,13 @@ from pathlib import Path
 
 from wwvw import db, logs, privacy, validation
 from wwvw.errors import exit_on_delivery_error
-from wwvw.ingest import convert_to_parquet, file_columns, parse_cbs_name, temporary_next_to
+from wwvw.ingest import (
+    SAV_READERS,
+    convert_to_parquet,
+    file_columns,
+    parse_cbs_name,
+    temporary_next_to,
+)
 
 DEFAULT_CHUNK_ROWS = 1_000_000
 
@@ -33,6 +39,7 @@ def run(
     log: logging.Logger,
     report_path=None,
     resources: dict | None = None,
+    sav_reader: str = "auto",
 ) -> int:
     """Ingest one file and log what was done; a DeliveryError is logged and ends the process."""
     in_path = Path(in_path)
@@ -40,7 +47,9 @@ def run(
     log.info("reading %s (%.1f MiB), columns %s", in_path, size / 2**20, ", ".join(columns))
     started = time.perf_counter()
     with exit_on_delivery_error(log):
-        rows, outcome = ingest(in_path, Path(out_path), columns, chunk_rows, resources or {})
+        rows, outcome = ingest(
+            in_path, Path(out_path), columns, chunk_rows, resources or {}, sav_reader
+        )
         if report_path is not None:
             write_report(outcome.frame(), Path(report_path))
     for row in outcome.report:
@@ -58,7 +67,7 @@ def run(
 
 
 def ingest(
-    in_path: Path, out_path: Path, columns, chunk_rows, resources: dict
+    in_path: Path, out_path: Path, columns, chunk_rows, resources: dict, sav_reader: str = "auto"
 ) -> tuple[int, validation.Outcome]:
     """Privacy guard on every column name of the file, conversion, validation with repairs; the
     Parquet file appears at `out_path` only when all of it succeeded. `resources` may give
@@ -67,7 +76,9 @@ def ingest(
     name = parse_cbs_name(in_path.name)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     with temporary_next_to(out_path) as converted, temporary_next_to(out_path) as validated:
-        rows = convert_to_parquet(in_path, converted, columns, chunk_rows=chunk_rows)
+        rows = convert_to_parquet(
+            in_path, converted, columns, chunk_rows=chunk_rows, sav_reader=sav_reader
+        )
         outcome = validation.validate_cbs(
             converted, validated, in_path.name, name.stem if name else None, **resources
         )
@@ -102,6 +113,7 @@ def main_snakemake(snakemake) -> None:
         logs.setup(snakemake.log[0]),
         report_path=snakemake.output[1] if len(snakemake.output) > 1 else None,
         resources=db.rule_settings(snakemake),
+        sav_reader=getattr(snakemake.params, "sav_reader", "auto"),
     )
 
 
@@ -113,6 +125,7 @@ def main_cli() -> None:
     parser.add_argument("--chunk-rows", type=int, default=DEFAULT_CHUNK_ROWS)
     parser.add_argument("--log", default=None, help="also write the log to this file")
     parser.add_argument("--report", default=None, help="write the validation report here")
+    parser.add_argument("--sav-reader", choices=SAV_READERS, default="auto")
     args = parser.parse_args()
     run(
         args.in_path,
@@ -121,6 +134,7 @@ def main_cli() -> None:
         args.chunk_rows,
         logs.setup(args.log),
         report_path=args.report,
+        sav_reader=args.sav_reader,
     )
 
 

@@ -280,16 +280,27 @@ def test_both_sav_readers_write_the_same_table(tmp_path, compression, caplog):
     with caplog.at_level(logging.INFO, logger="wwvw.ingest"):
         assert convert_to_parquet(fast, tmp_path / "fast.parquet", columns, chunk_rows=1000) == 2500
         assert convert_to_parquet(slow, tmp_path / "slow.parquet", columns, chunk_rows=1000) == 2500
+        convert_to_parquet(
+            fast, tmp_path / "chosen.parquet", columns, chunk_rows=1000, sav_reader="pyreadstat"
+        )
     assert [record.getMessage().split(": ")[1] for record in caplog.records] == [
         "reading with polars-readstat",
         "reading with pyreadstat (user-missing values declared on CODE)",
+        "reading with pyreadstat (config cbs.sav_reader)",
     ]
     table = read_back(tmp_path / "fast.parquet")
     assert table.equals(read_back(tmp_path / "slow.parquet"))
+    assert table.equals(read_back(tmp_path / "chosen.parquet"))
     assert table.row(2) == ("", "000000002", None, "20150103", "2015-01-31 12:32:01.000000")
     assert table["LANG"][0] == "x" * 300
     assert table["CODE"][4] == "é€"
     assert pq.ParquetFile(tmp_path / "fast.parquet").metadata.num_row_groups == 3
+
+
+def test_an_unknown_sav_reader_is_refused(tmp_path):
+    source = write_sav(tmp_path / "x.sav", people(3))
+    with pytest.raises(ValueError, match="sav_reader"):
+        convert_to_parquet(source, tmp_path / "out.parquet", ["RINPERSOON"], sav_reader="haven")
 
 
 def test_only_declarations_on_the_columns_read_choose_the_slower_reader():

@@ -21,6 +21,7 @@ def run(*args, check=False):
         ("municipality=599", "municipality"),
         ("data_dirr=x", "data_dirr"),
         ("synthetic={'scale': -1}", "scale"),
+        ("cbs={'sav_reader': 'haven'}", "sav_reader"),
     ],
 )
 def test_bad_config_fails_before_any_job_and_names_the_key(override, key):

@@ -34,6 +34,7 @@ import secrets
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import polars as pl
@@ -48,6 +49,9 @@ log = logging.getLogger("wwvw.ingest")
 
 LATEST = "latest"
 FORMATS = ("sav", "csv", "parquet")
+# auto: polars-readstat, or pyreadstat for a file that declares user-missing values on a column
+# read; pyreadstat: every .sav file with pyreadstat (config cbs.sav_reader)
+SAV_READERS = ("auto", "pyreadstat")
 PARQUET_COMPRESSION = "zstd"
 
 _EXTENSION = r"\.(?P<extension>sav|csv|parquet)"
@@ -238,18 +242,24 @@ def convert_to_parquet(
     out_path: str | os.PathLike,
     columns: list[str],
     chunk_rows: int = 1_000_000,
+    sav_reader: str = "auto",
 ) -> int:
     """Write the requested columns of a CBS file to Parquet as strings; return the row count.
 
     Output columns are named as requested, in upper case. Memory stays bounded: SPSS files are read
     `chunk_rows` rows at a time, CSV and Parquet are streamed by polars. The output is written to a
     temporary file next to `out_path` and renamed at the end, so a failure leaves nothing behind.
+    `sav_reader` is one of SAV_READERS.
     """
     path, out_path = Path(path), Path(out_path)
     wanted = _output_names(columns)
+    if sav_reader not in SAV_READERS:
+        raise ValueError(f"sav_reader must be one of {SAV_READERS}, not {sav_reader!r}")
     convert = _CONVERTERS.get(path.suffix.lower())
     if convert is None:
         raise InputError(f"{path}: unsupported format (expected one of {', '.join(FORMATS)})")
+    if convert is _convert_sav:
+        convert = partial(_convert_sav, reader=sav_reader)
     _check_readable(path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     with temporary_next_to(out_path) as temporary:
@@ -372,8 +382,11 @@ def _text_columns(schema: pl.Schema, source: dict[str, str]) -> list[pl.Expr]:
     return [as_text(spelling, schema[spelling]).alias(out) for out, spelling in source.items()]
 
 
-def _convert_sav(path: Path, out: Path, columns: list[str], chunk_rows: int) -> int:
-    """SPSS: read `chunk_rows` rows at a time, append one row group per chunk."""
+def _convert_sav(
+    path: Path, out: Path, columns: list[str], chunk_rows: int, reader: str = "auto"
+) -> int:
+    """SPSS: read `chunk_rows` rows at a time, append one row group per chunk; `reader` as
+    `convert_to_parquet`'s `sav_reader`."""
     schema = pa.schema([(column, pa.large_string()) for column in columns])
     rows = 0
     with _reading(path, "SPSS .sav"):
@@ -381,12 +394,17 @@ def _convert_sav(path: Path, out: Path, columns: list[str], chunk_rows: int) -> 
         source = match_columns(meta.column_names, columns, path)
         usecols = list(source.values())
         declared = declares_user_missing(meta.missing_ranges, usecols)
-        read_chunks = _sav_chunks_keeping_user_missing if declared else _sav_chunks
+        slow = reader == "pyreadstat" or bool(declared)
+        read_chunks = _sav_chunks_keeping_user_missing if slow else _sav_chunks
+        why = (
+            f" (user-missing values declared on {', '.join(declared)})"
+            if declared
+            else " (config cbs.sav_reader)"
+            if slow
+            else ""
+        )
         log.info(
-            "%s: reading with %s%s",
-            path.name,
-            "pyreadstat" if declared else "polars-readstat",
-            f" (user-missing values declared on {', '.join(declared)})" if declared else "",
+            "%s: reading with %s%s", path.name, "pyreadstat" if slow else "polars-readstat", why
         )
         with pq.ParquetWriter(out, schema, compression=PARQUET_COMPRESSION) as writer:
             for chunk in read_chunks(path, usecols, chunk_rows):

@@ -33,6 +33,7 @@ rule ingest_cbs:
     params:
         columns=lambda wc: list(CBS_TABLES[wc.table].columns),
         chunk_rows=1_000_000,
+        sav_reader=config["cbs"]["sav_reader"],
     script:
         "../../scripts/ingest_cbs.py"
 
