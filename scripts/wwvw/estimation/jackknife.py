@@ -84,15 +84,7 @@ def ujive(
 ) -> MomentFit:
     """UJIVE with caseworker (or other group) dummies as instruments; any number of treatments."""
     constructed = ujive_instrument(endogenous, instrument_codes, controls)
-    return instrumented_fit(
-        constructed,
-        endogenous,
-        outcome,
-        names,
-        controls.n_absorbed,
-        residual_regressors=controls.residualise(endogenous),
-        residual_outcome=controls.residualise(outcome),
-    )
+    return ujive_fit(constructed, outcome, endogenous, controls, names)
 
 
 def jive1(
@@ -104,6 +96,38 @@ def jive1(
 ) -> MomentFit:
     """JIVE1 (AIK 1999) with the controls as included exogenous regressors."""
     constructed = jive1_instrument(endogenous, instrument_codes, controls)
+    return jive1_fit(constructed, outcome, endogenous, controls, names)
+
+
+def ujive_fit(
+    constructed: np.ndarray,
+    outcome: np.ndarray,
+    endogenous: np.ndarray,
+    controls: Controls,
+    names: Sequence[str],
+) -> MomentFit:
+    """UJIVE's second step, given its constructed instrument however it was computed: the
+    treatments instrumented by it, with residuals M_W(Y - X b) in the sandwich, as in manyiv."""
+    return instrumented_fit(
+        constructed,
+        endogenous,
+        outcome,
+        names,
+        controls.n_absorbed,
+        residual_regressors=controls.residualise(endogenous),
+        residual_outcome=controls.residualise(outcome),
+    )
+
+
+def jive1_fit(
+    constructed: np.ndarray,
+    outcome: np.ndarray,
+    endogenous: np.ndarray,
+    controls: Controls,
+    names: Sequence[str],
+) -> MomentFit:
+    """JIVE1's second step, given its constructed instrument (the leave-one-out fit on [Z, W] with
+    the controls partialled out): the residualised treatments instrumented by it."""
     return instrumented_fit(
         constructed,
         controls.residualise(endogenous),

@@ -22,8 +22,8 @@ import numpy as np
 from scipy import linalg
 
 from wwvw.estimation.fixed_effects import Controls
-from wwvw.estimation.jackknife import LEVERAGE_LIMIT
-from wwvw.estimation.linear import as_matrix, instrumented_fit
+from wwvw.estimation.jackknife import LEVERAGE_LIMIT, jive1_fit, ujive_fit
+from wwvw.estimation.linear import as_matrix
 from wwvw.estimation.matrices import indicator_matrix
 from wwvw.estimation.variance import MomentFit
 
@@ -84,15 +84,7 @@ def fast_ujive(
 ) -> MomentFit:
     """UJIVE (Kolesar 2013) with group dummies as instruments; equals estimation.jackknife.ujive."""
     loo_zw, loo_w = loo_fits(endogenous, instrument_codes, controls)
-    return instrumented_fit(
-        loo_zw - loo_w,
-        endogenous,
-        outcome,
-        names,
-        controls.n_absorbed,
-        residual_regressors=controls.residualise(endogenous),
-        residual_outcome=controls.residualise(outcome),
-    )
+    return ujive_fit(loo_zw - loo_w, outcome, endogenous, controls, names)
 
 
 def fast_jive1(
@@ -104,10 +96,4 @@ def fast_jive1(
 ) -> MomentFit:
     """JIVE1 (Angrist, Imbens and Krueger 1999); equals estimation.jackknife.jive1."""
     loo_zw, _ = loo_fits(endogenous, instrument_codes, controls)
-    return instrumented_fit(
-        controls.residualise(loo_zw),
-        controls.residualise(endogenous),
-        controls.residualise(outcome),
-        names,
-        controls.n_absorbed,
-    )
+    return jive1_fit(controls.residualise(loo_zw), outcome, endogenous, controls, names)
