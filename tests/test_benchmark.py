@@ -99,3 +99,17 @@ def test_summary_only_uses_the_rows_of_each_run_and_neither_generates_nor_remove
     finally:
         shutil.rmtree(results, ignore_errors=True)
         shutil.rmtree(data, ignore_errors=True)
+
+
+def test_summary_only_without_a_saved_run_stops_and_measures_nothing(
+    benchmark, tmp_path, monkeypatch
+):
+    def must_not_run(*args):
+        raise AssertionError("--summary-only ran something")
+
+    for name in ("generate", "workflow", "summarise"):
+        monkeypatch.setattr(benchmark, name, must_not_run)
+    argv = ["benchmark.py", "--scales", "0.0123", "--summary-only", "--out", str(tmp_path)]
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(SystemExit, match="no .*bench-scale-0.0123-summary.json"):
+        benchmark.main()

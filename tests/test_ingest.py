@@ -21,6 +21,7 @@ from wwvw.ingest import (
     convert_to_parquet,
     declares_user_missing,
     parse_cbs_name,
+    pyreadstat_reasons,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -253,14 +254,12 @@ def test_sav_date_column_comes_back_as_yyyymmdd(tmp_path):
 
 def mixed_types(n: int = 2500) -> pd.DataFrame:
     """Every kind of SPSS column a CBS file may hold, with the awkward values of each."""
-    start = datetime.datetime(2015, 1, 31, 12, 30, 1)
     return pd.DataFrame(
         {
             "CODE": [["0599", " 2", "", "----", "é€"][i % 5] for i in range(n)],
             "LANG": [("x" * 300 if i % 7 == 0 else f"{i:09d}") for i in range(n)],
             "GETAL": [[2015.0, 2.5, float("nan"), -1.0, 1e15 + 1][i % 5] for i in range(n)],
             "DATUM": [datetime.date(2015, 1, 1) + datetime.timedelta(days=i) for i in range(n)],
-            "TIJDSTIP": [start + datetime.timedelta(minutes=i) for i in range(n)],
         }
     )
 
@@ -291,10 +290,58 @@ def test_both_sav_readers_write_the_same_table(tmp_path, compression, caplog):
     table = read_back(tmp_path / "fast.parquet")
     assert table.equals(read_back(tmp_path / "slow.parquet"))
     assert table.equals(read_back(tmp_path / "chosen.parquet"))
-    assert table.row(2) == ("", "000000002", None, "20150103", "2015-01-31 12:32:01.000000")
+    assert table.row(2) == ("", "000000002", None, "20150103")
     assert table["LANG"][0] == "x" * 300
     assert table["CODE"][4] == "é€"
     assert pq.ParquetFile(tmp_path / "fast.parquet").metadata.num_row_groups == 3
+
+
+def test_date_times_go_to_pyreadstat_and_keep_their_fraction_of_a_second(tmp_path, caplog):
+    # polars-readstat drops the fraction of a second of a DATETIME value
+    moment = datetime.datetime(2015, 1, 31, 12, 30, 1, 250000)
+    source = write_sav(tmp_path / "x.sav", pd.DataFrame({"TIJDSTIP": [moment, None]}))
+    with caplog.at_level(logging.INFO, logger="wwvw.ingest"):
+        convert_to_parquet(source, tmp_path / "out.parquet", ["TIJDSTIP"])
+    assert "pyreadstat (time or date-time format on TIJDSTIP)" in caplog.text
+    text = read_back(tmp_path / "out.parquet")["TIJDSTIP"].to_list()
+    assert text == ["2015-01-31 12:30:01.250000", None]
+
+
+def sav_header(**fields) -> SimpleNamespace:
+    """pyreadstat's header metadata of a plain UTF-8 file of strings, with `fields` changed."""
+    header = {
+        "missing_ranges": {},
+        "original_variable_types": {"RINPERSOON": "A9", "DATUM": "A8"},
+        "number_rows": 10,
+        "file_encoding": "UTF-8",
+    }
+    return SimpleNamespace(**(header | fields))
+
+
+@pytest.mark.parametrize(
+    "fields,reason",
+    [
+        ({}, None),
+        ({"file_encoding": "WINDOWS-1252"}, None),
+        ({"missing_ranges": {"DATUM": [{"lo": "-", "hi": "-"}]}}, "declared on DATUM"),
+        ({"missing_ranges": {"ANDER": [{"lo": "-", "hi": "-"}]}}, None),  # a column not read
+        ({"original_variable_types": {"RINPERSOON": "A9", "DATUM": "DATETIME20"}}, "DATUM"),
+        ({"original_variable_types": {"RINPERSOON": "A9", "DATUM": "DTIME11"}}, "DATUM"),
+        ({"original_variable_types": {"RINPERSOON": "A9", "DATUM": "DATE11"}}, None),
+        ({"number_rows": None}, "number of rows"),
+        ({"file_encoding": "IBM850"}, "encoding IBM850"),
+        ({"file_encoding": None}, "encoding not stated"),
+    ],
+)
+def test_what_sends_a_sav_file_to_pyreadstat(fields, reason):
+    reasons = pyreadstat_reasons(sav_header(**fields), ["RINPERSOON", "DATUM"])
+    if reason is None:
+        assert reasons == []
+    else:
+        assert len(reasons) == 1 and reason in reasons[0]
+    assert pyreadstat_reasons(sav_header(), ["RINPERSOON"], "pyreadstat") == [
+        "config cbs.sav_reader"
+    ]
 
 
 def test_an_unknown_sav_reader_is_refused(tmp_path):

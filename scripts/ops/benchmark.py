@@ -277,7 +277,7 @@ def main() -> None:
     parser.add_argument(
         "--summary-only",
         action="store_true",
-        help="no workflow run: summarise the last run of each scale (its <snapshot>-walls.json)",
+        help="run and measure nothing: combine the saved summary of each scale's last run",
     )
     args = parser.parse_args()
     out = ROOT / args.out
@@ -294,18 +294,17 @@ def main() -> None:
             else generate(scale, data_dir, out / f"{label}-generate.log")
         )
         saved = out / f"{label}-summary.json"
-        if args.summary_only and saved.exists():
+        if args.summary_only:
             # the floors as measured right after that scale's run, not again now: they depend on
             # what the page cache holds, so only floors of the same run make its ratios
+            if not saved.exists():
+                sys.exit(f"--summary-only: no {saved} (run the benchmark for scale {scale:g})")
             summary = json.loads(saved.read_text())
             job_frame = job_benchmarks(ROOT / "results" / label).with_columns(
                 pl.lit(scale).alias("scale")
             )
         else:
-            if args.summary_only:
-                walls = tuple(json.loads((out / f"{label}-walls.json").read_text()).values())
-            else:
-                walls = workflow(data_dir, label, args.cores, out, args.reuse_conversion)
+            walls = workflow(data_dir, label, args.cores, out, args.reuse_conversion)
             known_floor = earlier[scale] if args.reuse_conversion_floor else None
             summary, job_frame = summarise(
                 scale, data_dir, label, generation, walls, args.cores, known_floor

@@ -10,10 +10,15 @@ Two steps, both plain functions:
    case-insensitively, written in upper case) from `.sav`, `.csv` or `.parquet`, keeps every value a
    string exactly as delivered (leading zeros, leading spaces, the unknown codes `-`, `----`) and
    writes zstd Parquet with bounded memory. `.sav` files are read by polars-readstat (compiled;
-   national SECMBUS, 104 million spells, in about 25 s), except where the header declares
-   user-missing values on a column the study reads: polars-readstat would make those null (or
-   hold the whole file in memory to keep them), so such a file is read by pyreadstat, about ten
-   times slower. Both give the same Parquet (tests/test_ingest.py).
+   national SECMBUS, 104 million spells, in about 25 s), except where `pyreadstat_reasons` finds
+   that it would read a column differently: user-missing values declared on a column the study
+   reads (polars-readstat makes them null, or holds the whole file in memory to keep them), a
+   DATETIME/TIME/DTIME format, a header without a row count, an encoding it does not decode as
+   pyreadstat does. Such a file is read by pyreadstat, several times slower; config
+   `cbs.sav_reader: pyreadstat` sends every file there. On everything else the two give the same
+   Parquet (tests/test_ingest.py), with one known exception: a byte that is not valid UTF-8 in a
+   UTF-8 file (a damaged file) makes pyreadstat stop with an error, while polars-readstat cuts
+   that string short without one.
 
 Strings stay strings: an empty SPSS or CSV string becomes "", never null. SPSS user-missing values
 (CBS may declare `----` missing) are kept as the codes they are. Only a missing numeric value is null;
@@ -372,7 +377,7 @@ def as_text(column: str, dtype: pl.DataType) -> pl.Expr:
         )
     if dtype == pl.Date:
         return value.dt.strftime("%Y%m%d")
-    if isinstance(dtype, pl.Datetime):  # the same text whichever reader gave which time unit
+    if isinstance(dtype, pl.Datetime):  # microseconds, as pyreadstat gives them
         return value.dt.cast_time_unit("us").cast(pl.String)
     return value.cast(pl.String)
 
@@ -393,18 +398,11 @@ def _convert_sav(
         meta = _sav_metadata(path)
         source = match_columns(meta.column_names, columns, path)
         usecols = list(source.values())
-        declared = declares_user_missing(meta.missing_ranges, usecols)
-        slow = reader == "pyreadstat" or bool(declared)
-        read_chunks = _sav_chunks_keeping_user_missing if slow else _sav_chunks
-        why = (
-            f" (user-missing values declared on {', '.join(declared)})"
-            if declared
-            else " (config cbs.sav_reader)"
-            if slow
-            else ""
-        )
+        reasons = pyreadstat_reasons(meta, usecols, reader)
+        read_chunks = _sav_chunks_keeping_user_missing if reasons else _sav_chunks
+        why = f" ({'; '.join(reasons)})" if reasons else ""
         log.info(
-            "%s: reading with %s%s", path.name, "pyreadstat" if slow else "polars-readstat", why
+            "%s: reading with %s%s", path.name, "pyreadstat" if reasons else "polars-readstat", why
         )
         with pq.ParquetWriter(out, schema, compression=PARQUET_COMPRESSION) as writer:
             for chunk in read_chunks(path, usecols, chunk_rows):
@@ -429,10 +427,41 @@ def declares_user_missing(missing_ranges: dict[str, list], usecols: list[str]) -
     return [column for column in usecols if missing_ranges.get(column)]
 
 
+# SPSS formats that polars-readstat reads differently from pyreadstat: it drops the fraction of
+# a second of DATETIME/YMDHMS values and returns DTIME as a duration
+_TIME_FORMATS = re.compile(r"^(DATETIME|YMDHMS|DTIME|MTIME|TIME)", re.IGNORECASE)
+# file encodings polars-readstat decodes as pyreadstat does (checked: not IBM850, for one)
+_FAST_ENCODINGS = {"utf8", "windows1252", "cp1252", "iso88591", "latin1", "iso885915"}
+
+
+def pyreadstat_reasons(meta, usecols: list[str], reader: str = "auto") -> list[str]:
+    """Why a .sav file must be read with pyreadstat rather than polars-readstat (none: it need
+    not). `meta` is pyreadstat's header metadata, `usecols` the file's names of the columns
+    read, `reader` the config's cbs.sav_reader."""
+    reasons = []
+    if reader == "pyreadstat":
+        reasons.append("config cbs.sav_reader")
+    declared = declares_user_missing(meta.missing_ranges, usecols)
+    if declared:
+        reasons.append(f"user-missing values declared on {', '.join(declared)}")
+    formats = meta.original_variable_types
+    timed = [column for column in usecols if _TIME_FORMATS.match(formats.get(column) or "")]
+    if timed:
+        reasons.append(f"time or date-time format on {', '.join(timed)}")
+    if meta.number_rows is None or meta.number_rows < 0:
+        reasons.append("the header does not state the number of rows")
+    encoding = re.sub(r"[^a-z0-9]", "", (meta.file_encoding or "").lower())
+    if encoding not in _FAST_ENCODINGS:
+        reasons.append(f"file encoding {meta.file_encoding or 'not stated'}")
+    return reasons
+
+
 def _sav_chunks(path: Path, usecols: list[str], chunk_rows: int) -> Iterator[pl.DataFrame]:
     """The selected columns of a .sav file in polars chunks, in file order, read by polars-readstat
-    (compiled, about 10x faster than pyreadstat, memory bounded by the chunk size). It turns
-    user-missing values into nulls, so it is used only where the header declares none."""
+    (compiled, about 10x faster than pyreadstat on the CBS key tables, memory bounded by the chunk
+    size). Used only where `pyreadstat_reasons` finds none: it turns user-missing values into
+    nulls, drops fractions of seconds and returns DTIME as a duration. It also cuts a UTF-8
+    string at an invalid byte where pyreadstat stops with an error (see the module docstring)."""
     frame = scan_readstat(path, preserve_order=True, threads=1, batch_size=chunk_rows)
     yield from frame.select(usecols).collect_batches(chunk_size=chunk_rows)
 
