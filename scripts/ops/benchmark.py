@@ -16,9 +16,9 @@ two floors in the same run:
 - analysis floor: DuckDB scanning once every input column the workflow uses from the Parquet
   files that ingest wrote (results/<snapshot>/raw/*.parquet);
 - conversion floor: reading each chosen .sav file once, every column, with polars-readstat, the
-  reader the conversion uses (the one-off conversion's unavoidable cost; files that declare
-  user-missing values on a column the study reads go to the slower pyreadstat instead, and the
-  synthetic files declare none).
+  reader the conversion uses (the one-off conversion's unavoidable cost; files for which
+  `wwvw.ingest.pyreadstat_reasons` finds a reason go to the slower pyreadstat instead, and the
+  synthetic files give none).
 Writes results/benchmark/rules.csv (per job), summary.csv (per scale: input rows, times, floors,
 ratios, peak memory) and scaling.png (time against input rows). Absolute times are noisy on shared
 machines; the ratios are measured in one run.
@@ -36,9 +36,10 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
-from polars_readstat import scan_readstat
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+from wwvw.ingest import sav_chunks_polars_readstat  # noqa: E402 (after its path)
 
 
 def run(command: list[str], log: Path) -> float:
@@ -152,8 +153,7 @@ def read_once(path: Path) -> float:
     """Seconds for polars-readstat to read one .sav file once, in chunks of a million rows, on one
     thread (as ingest does)."""
     started = time.perf_counter()
-    frame = scan_readstat(path, preserve_order=True, threads=1, batch_size=1_000_000)
-    for _ in frame.collect_batches(chunk_size=1_000_000):
+    for _ in sav_chunks_polars_readstat(path, None, 1_000_000):
         pass
     return time.perf_counter() - started
 
