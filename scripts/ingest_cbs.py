@@ -26,6 +26,7 @@ from wwvw.ingest import (
     file_columns,
     parse_cbs_name,
     temporary_next_to,
+    text_columns,
 )
 
 DEFAULT_CHUNK_ROWS = 1_000_000
@@ -80,7 +81,12 @@ def ingest(
             in_path, converted, columns, chunk_rows=chunk_rows, sav_reader=sav_reader
         )
         outcome = validation.validate_cbs(
-            converted, validated, in_path.name, name.stem if name else None, **resources
+            converted,
+            validated,
+            in_path.name,
+            name.stem if name else None,
+            stored_as_text=text_columns(in_path, columns),
+            **resources,
         )
         os.replace(validated, out_path)
     return rows, outcome

@@ -22,6 +22,7 @@ from wwvw.ingest import (
     declares_user_missing,
     parse_cbs_name,
     pyreadstat_reasons,
+    text_columns,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -243,6 +244,42 @@ def test_numeric_sav_column_comes_back_as_whole_number_strings(tmp_path):
     table = read_back(out)
     assert table["JAAR"].to_list() == ["2015", "2016", None]
     assert table["AANDEEL"].to_list() == ["2.5", "0", "-1"]
+
+
+def test_text_columns_are_the_sav_strings_among_those_read(tmp_path):
+    frame = pd.DataFrame({"rinpersoon": ["000012345"], "Gem2015": ["0599"], "JAAR": [2015.0]})
+    source = write_sav(tmp_path / "x.sav", frame)
+    assert text_columns(source, ["RINPERSOON", "jaar", "GEM2015"]) == ["RINPERSOON", "GEM2015"]
+    csv = tmp_path / "x.csv"
+    csv.write_text("RINPERSOON;JAAR\n000012345;2015\n")
+    assert text_columns(csv, ["RINPERSOON", "JAAR"]) == []
+
+
+@pytest.mark.parametrize("reader", ["auto", "pyreadstat"])
+def test_a_key_cut_at_a_bad_byte_stops_ingest_instead_of_being_padded(tmp_path, reader):
+    """A byte that is not valid UTF-8 inside RINPERSOON: polars-readstat cuts the string there
+    ("1234"), and padding it would make a real-looking key of someone else ("000001234");
+    pyreadstat stops at the byte. Either way the file is refused, naming the file, and nothing is
+    written."""
+    frame = people(3)
+    frame.loc[1, "RINPERSOON"] = "1234Q6789"
+    source = write_sav(tmp_path / "GBAPERSOON2018TABV2.sav", frame)
+    data = source.read_bytes()
+    assert data.count(b"1234Q6789") == 1
+    source.write_bytes(data.replace(b"1234Q6789", b"1234\xff6789"))
+    out, log = tmp_path / "persons.parquet", tmp_path / "ingest.log"
+    command = [sys.executable, str(SCRIPT), str(source), str(out), "--log", str(log)]
+    result = subprocess.run(
+        [*command, "--columns", "RINPERSOONS", "RINPERSOON", "--sav-reader", reader],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1, result.stderr
+    text = log.read_text()
+    assert source.name in text
+    if reader == "auto":  # polars-readstat read it; validation names column and row
+        assert "column RINPERSOON" in text and "cut short" in text and "data row 2" in text
+    assert not out.exists()
 
 
 def test_sav_date_column_comes_back_as_yyyymmdd(tmp_path):

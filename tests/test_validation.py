@@ -248,6 +248,42 @@ def test_municipality_codes_are_padded(tmp_path):
     assert outcome.repaired == 1
 
 
+def test_a_short_key_stored_as_text_is_cut_not_padded(tmp_path):
+    """Where the .sav file stores RINPERSOON as a string, a short one was cut (a damaged file),
+    not stripped of its zeros: an error with its rows, never padded into another person's key.
+    The same value in a column stored as a number is padded; municipality codes are padded
+    either way."""
+    frame = secm(RINPERSOON=["12345", "000000001", "000000002"])
+    out = tmp_path / "out.parquet"
+    with pytest.raises(ValidationError, match=r"column RINPERSOON: .*cut short.*data row 1\b"):
+        validate_cbs(
+            write(tmp_path, frame), out, "SECMBUS2018V1.sav", "SECM", stored_as_text=["rinpersoon"]
+        )
+    assert not out.exists()
+    validate_cbs(write(tmp_path, frame), out, "SECMBUS2018V1.sav", "SECM")
+    assert pl.read_parquet(out)["RINPERSOON"][0] == "000012345"
+
+    codes = pl.DataFrame(
+        {"SOORTOBJECTNUMMER": ["W", "W"], "RINOBJECTNUMMER": ["1", "2"], "GEM2015": ["0363", "599"]}
+    )
+    gem = tmp_path / "gem.parquet"
+    validate_cbs(
+        write(tmp_path, codes), gem, "VSLGWB2018TAB03V1.sav", "VSLGWB", stored_as_text=["GEM2015"]
+    )
+    assert pl.read_parquet(gem)["GEM2015"].to_list() == ["0363", "0599"]
+    # full-width values stored as text pass unchanged
+    clean = validate_cbs(
+        write(tmp_path, secm()),
+        tmp_path / "clean.parquet",
+        "SECMBUS2018V1.sav",
+        "SECM",
+        stored_as_text=["RINPERSOON"],
+    )
+    assert ("RINPERSOON", "cut_short", "passed") in {
+        (r["column"], r["check"], r["action"]) for r in clean.report
+    }
+
+
 # --- municipal extracts ---------------------------------------------------------------------------
 
 

@@ -18,7 +18,9 @@ Two steps, both plain functions:
    `cbs.sav_reader: pyreadstat` sends every file there. On everything else the two give the same
    Parquet (tests/test_ingest.py), with one known exception: a byte that is not valid UTF-8 in a
    UTF-8 file (a damaged file) makes pyreadstat stop with an error, while polars-readstat cuts
-   that string short without one.
+   that string short without one (validation refuses a RINPERSOON that is short in a column the
+   file stores as text, `text_columns`: it was cut, and padding it would make another person's
+   key).
 
 Strings stay strings: an empty SPSS or CSV string becomes "", never null. SPSS user-missing values
 (CBS may declare `----` missing) are kept as the codes they are. Only a missing numeric value is null;
@@ -340,6 +342,20 @@ def _describe(exc: BaseException) -> str:
     lines = str(exc).strip().splitlines()
     first = lines[0] if lines else ""
     return f"{type(exc).__name__}: {_LONG_NUMBER.sub('<number>', first)[:300]}"
+
+
+def text_columns(path: str | os.PathLike, columns: list[str]) -> list[str]:
+    """The requested columns (as named in the output) that a .sav file stores as SPSS strings;
+    none for CSV and Parquet, whose types say nothing about how CBS wrote a value. Validation
+    reads a short zero-padded key in such a column as cut, not as stripped of its zeros."""
+    path = Path(path)
+    if path.suffix.lower() != ".sav":
+        return []
+    with _reading(path, "SPSS .sav"):
+        meta = _sav_metadata(path)
+    source = match_columns(meta.column_names, _output_names(columns), path)
+    kinds = meta.readstat_variable_types
+    return [out for out, spelling in source.items() if kinds.get(spelling) == "string"]
 
 
 def match_columns(available: list[str], requested: list[str], path: Path) -> dict[str, str]:

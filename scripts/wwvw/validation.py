@@ -15,9 +15,10 @@ The rules follow the input contract (/work/shared/contract/README.md) and are da
 
 Each check is one of three actions:
 - `repair`: the contract allows the repair and it is applied (a RINPERSOON that lost its zero
-  padding is padded to nine digits, a municipality code to four; spaces around a key or a date are
-  trimmed; RINPERSOONS is upper-cased; 29 February of a year that is not a leap year becomes
-  1 March);
+  padding is padded to nine digits, except in a column that the .sav file stores as text, where
+  a short one was cut and is an error; a municipality code is padded to four; spaces around a
+  key or a date are trimmed; RINPERSOONS is upper-cased; 29 February of a year that is not a
+  leap year becomes 1 March);
 - `accept`: allowed as delivered and counted (an open end, an unknown code, a code with a leading
   space such as `" 4"`, which every query trims before comparing);
 - `error`: the value breaks the contract; the run stops with one `ValidationError` naming the
@@ -32,7 +33,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,6 +74,9 @@ class Check:
 class ColumnRule:
     checks: tuple[Check, ...]
     repair: str | None = None  # SQL of the repaired value; `{c}` the value as delivered
+    # the rule where the delivered file stores the column as text (an SPSS string), if different:
+    # a zero-padded key that is short there was cut, not stripped of its zeros
+    as_text: ColumnRule | None = None
 
 
 @dataclass(frozen=True)
@@ -160,30 +164,51 @@ def rin_source(required: bool = True) -> ColumnRule:
     )
 
 
+def _short_number(width: int) -> str:
+    """True for a value of 1 to width - 1 digits (spaces around it aside)."""
+    return f"regexp_full_match(trim({{c}}), '[0-9]{{1,{width - 1}}}')"
+
+
+def _cut_short(width: int, what: str) -> Check:
+    """A zero-padded key of fewer than `width` digits where the file stores it as text: CBS
+    writes it padded, so the value was cut, not stripped of its zeros (a damaged file;
+    polars-readstat cuts a string at a byte that is not valid UTF-8). Padding it would make
+    another person's key."""
+    return Check(
+        "cut_short",
+        ERROR,
+        _short_number(width),
+        f"{what} of fewer than {width} digits in a column that the .sav file stores as text: "
+        "a string cut short in a damaged file (zeros are only lost from numbers), not padded; "
+        "compare the file with CBS's checksum (qc/input_files.json has its SHA-256)",
+    )
+
+
 def rin_number(required: bool = True) -> ColumnRule:
-    """RINPERSOON: nine digits; a number that lost its zero padding is padded again."""
-    short = "regexp_full_match(trim({c}), '[0-9]{1,8}')"
+    """RINPERSOON: nine digits; a number that lost its zero padding is padded again (not where
+    the file stores it as text: see `_cut_short`)."""
+    short = _short_number(9)
     present = "" if required else "{c} IS NOT NULL AND "
+    trimmed = Check(
+        "spaces_trimmed", REPAIR, "{c} <> trim({c})", "spaces around RINPERSOON: trimmed"
+    )
+    nine_digits = Check(
+        "not_nine_digits",
+        ERROR,
+        present + f"NOT regexp_full_match({_text()}, '[0-9]{{9}}')",
+        "is not a RINPERSOON of nine digits" + ("" if required else " nor empty"),
+    )
+    padded = Check(
+        "zero_padding_added",
+        REPAIR,
+        short,
+        "RINPERSOON with fewer than nine digits (zero padding lost, e.g. in a spreadsheet):"
+        " zero-padded to nine",
+    )
     return ColumnRule(
-        (
-            Check(
-                "zero_padding_added",
-                REPAIR,
-                short,
-                "RINPERSOON with fewer than nine digits (zero padding lost, e.g. in a spreadsheet):"
-                " zero-padded to nine",
-            ),
-            Check(
-                "spaces_trimmed", REPAIR, "{c} <> trim({c})", "spaces around RINPERSOON: trimmed"
-            ),
-            Check(
-                "not_nine_digits",
-                ERROR,
-                present + f"NOT regexp_full_match({_text()}, '[0-9]{{9}}')",
-                "is not a RINPERSOON of nine digits" + ("" if required else " nor empty"),
-            ),
-        ),
+        (padded, trimmed, nine_digits),
         repair=f"CASE WHEN {short} THEN lpad(trim({{c}}), 9, '0') ELSE trim({{c}}) END",
+        as_text=ColumnRule((trimmed, _cut_short(9, "RINPERSOON"), nine_digits), repair="trim({c})"),
     )
 
 
@@ -254,8 +279,11 @@ def whole_number(low: int, high: int, what: str, unknown: bool = True) -> Column
 
 
 def padded_code(width: int, what: str) -> ColumnRule:
-    """A numeric code of `width` digits, zero-padded (municipality 0599): short codes padded."""
-    short = f"regexp_full_match(trim({{c}}), '[0-9]{{1,{width - 1}}}')"
+    """A numeric code of `width` digits, zero-padded (municipality 0599): short codes padded, in
+    a column stored as text too (unlike RINPERSOON: codes without their zeros are a delivery we
+    accept, tests/corpus). A code cut short in a damaged file is padded as well: the input
+    manifest's checksum is what catches that."""
+    short = _short_number(width)
     rule = pattern(f"[0-9]{{{width}}}", what)
     return ColumnRule(
         (
@@ -427,10 +455,13 @@ MUNICIPAL_TABLES: dict[str, TableRule] = {
 }
 
 
-def cbs_column_rule(column: str) -> ColumnRule | None:
-    if GEM_COLUMN.match(column.upper()):
-        return GEM_RULE
-    return CBS_COLUMNS.get(column.upper())
+def cbs_column_rule(column: str, stored_as_text: bool = False) -> ColumnRule | None:
+    """The rule of a CBS column; `stored_as_text`: the delivered .sav file stores it as a
+    string (its `as_text` rule, where it has one)."""
+    rule = GEM_RULE if GEM_COLUMN.match(column.upper()) else CBS_COLUMNS.get(column.upper())
+    if rule is not None and stored_as_text and rule.as_text is not None:
+        return rule.as_text
+    return rule
 
 
 # --- evaluation ---------------------------------------------------------------------------------
@@ -614,12 +645,14 @@ def validate_cbs(
     memory_limit_mb: int | None = None,
     threads: int | None = None,
     temp_directory: str | None = None,
+    stored_as_text: Collection[str] = (),
 ) -> Outcome:
     """Validate a converted CBS table (all-string Parquet, rows in file order) and write it to
     `out_path`, repaired where the contract allows. Raises ValidationError (nothing written).
 
     `file` names the delivered file in messages; `stem` (GBAPERSOON, SECM, ...) selects the
     table rules, None for none. Memory, threads and spill directory as the rule's resources.
+    `stored_as_text`: the columns the delivered .sav file stores as strings (see `_cut_short`).
     """
     converted, out_path = Path(converted), Path(out_path)
     out = Outcome(file)
@@ -632,7 +665,8 @@ def validate_cbs(
         columns = [c for c in pl.read_parquet_schema(converted) if c != ROW]
         rows = con.execute("SELECT count(*) FROM delivered").fetchall()[0][0]
         out.count("", "rows", "read", rows, "data rows in the file")
-        rules = {c: r for c in columns if (r := cbs_column_rule(c)) is not None}
+        text = {c.upper() for c in stored_as_text}
+        rules = {c: r for c in columns if (r := cbs_column_rule(c, c.upper() in text)) is not None}
         check_columns(con, "delivered", rules, out)
         select = repaired_columns(columns, rules, out)
         con.execute(f"CREATE VIEW repaired AS SELECT {ROW}, {select} FROM delivered")
