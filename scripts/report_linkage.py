@@ -2,7 +2,12 @@
 
 Key uniqueness (GBAPERSOONTAB per person, the yearly registers per person and year) is not asserted
 here: ingest_cbs validated it for every delivered file and stops on a duplicated key.
+
+The job runs at the rule's `niceness` (a side job: only the report waits for it), so on few cores
+it uses what the cohort chain leaves idle.
 """
+
+import os
 
 from wwvw import logs
 from wwvw.db import connect_rule
@@ -10,6 +15,7 @@ from wwvw.population import linkage_report
 
 if __name__ == "__main__":
     log = logs.setup(snakemake.log[0])  # noqa: F821
+    os.nice(snakemake.params.niceness)  # noqa: F821
     con = connect_rule(snakemake)  # noqa: F821
     sources = {
         name: name

@@ -22,6 +22,9 @@ COHORT_PATH_PRIORITY = 1
 # ... except the linkage report, the longest data job at national scale (it counts every row of
 # every register): started first, it runs beside the cohort chain instead of alone at the end.
 LONGEST_SIDE_JOB_PRIORITY = 2
+# ... and at a lower CPU priority (nice), so that it takes the cores the cohort chain leaves idle
+# instead of sharing them equally with that chain (national scale, 2 cores: the chain waits less)
+SIDE_JOB_NICENESS = 10
 # memory_limit (and mem_mb resource) of every DuckDB job
 DUCKDB_MEMORY_MB = config["duckdb"]["memory_mb"]
 

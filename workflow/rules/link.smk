@@ -32,6 +32,8 @@ rule linkage_report:
         "../../envs/pipeline.yaml"
     resources:
         mem_mb=DUCKDB_MEMORY_MB,
+    params:
+        niceness=SIDE_JOB_NICENESS,
     script:
         "../../scripts/report_linkage.py"
 
