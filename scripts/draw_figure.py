@@ -1,11 +1,14 @@
 """Rule `figures`: every figure as PNG, SVG and HTML (Vega inlined), from safe tables only."""
 
+from pathlib import Path
+
 import polars as pl
 from wwvw import figures, logs
 
 
-def draw_all(params, output, log) -> None:
+def draw_all(params, inputs, output, log) -> None:
     """Read each safe table once, then build and save every figure."""
+    bundle = Path(inputs.bundle).read_text(encoding="utf-8")
     needed = {name for sources in params.sources.values() for name in sources}
     frames = {
         name: pl.read_csv(params.safe_tables[name], infer_schema_length=None)
@@ -18,10 +21,10 @@ def draw_all(params, output, log) -> None:
             params.language,
             params.snapshot,
         )
-        figures.save(chart, output.png[k], output.svg[k], output.html[k])
+        figures.save(chart, output.png[k], output.svg[k], output.html[k], bundle)
         log.info("figure %s drawn from %s", figure, ", ".join(params.sources[figure]))
 
 
 if __name__ == "__main__":
     log = logs.setup(snakemake.log[0])  # noqa: F821
-    draw_all(snakemake.params, snakemake.output, log)  # noqa: F821
+    draw_all(snakemake.params, snakemake.input, snakemake.output, log)  # noqa: F821

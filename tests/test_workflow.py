@@ -36,6 +36,19 @@ def test_dry_run_builds_the_default_target():
     assert "synthetic_data" in result.stdout
 
 
+def test_the_figures_do_not_wait_for_the_national_linkage_count():
+    # at national scale linkage_report ends last: only its own disclosure job, the report and the
+    # export may wait for it
+    figures = run(
+        str(BIN / "snakemake"), "-n", "--forceall", "results/synthetic/figures/leniency.png"
+    )
+    assert figures.returncode == 0, figures.stderr
+    assert "disclose_tables" in figures.stdout and "vega_bundle" in figures.stdout
+    assert "linkage_report" not in figures.stdout
+    report = run(str(BIN / "snakemake"), "-n", "--forceall", "results/synthetic/report.html")
+    assert "linkage_report" in report.stdout and "disclose_linkage" in report.stdout
+
+
 def test_snakemake_lint_is_clean():
     result = run(str(BIN / "snakemake"), "--lint")
     assert result.returncode == 0, result.stdout + result.stderr

@@ -903,12 +903,46 @@ def build(
     return theme(BUILDERS[name](frames, labels_for(language), snapshot, language))
 
 
-def save(chart: alt.TopLevelMixin, png: str | Path, svg: str | Path, html: str | Path) -> None:
+def javascript_bundle() -> str:
+    """Vega, Vega-Lite and vega-embed as the one script altair inlines into an HTML chart, for the
+    Vega-Lite version of the installed altair. vl-convert bundles it anew in each process (about
+    2.5 s), so the workflow bundles it once per installation (rule `vega_bundle`)."""
+    import vl_convert
+    from altair.vegalite import SCHEMA_VERSION
+
+    return vl_convert.javascript_bundle(vl_version="_".join(SCHEMA_VERSION.split(".")[:2]))
+
+
+class InlineTemplate:
+    """altair's inline HTML template with a given JavaScript bundle (what `inline=True` would
+    bundle again): `chart.save(..., template=InlineTemplate(bundle))` writes the same HTML."""
+
+    def __init__(self, bundle: str):
+        self.bundle = bundle
+
+    def render(self, **fields) -> str:
+        from altair.utils.html import INLINE_HTML_TEMPLATE
+
+        return INLINE_HTML_TEMPLATE.render(vegaembed_script=self.bundle, **fields)
+
+
+def save(
+    chart: alt.TopLevelMixin,
+    png: str | Path,
+    svg: str | Path,
+    html: str | Path,
+    bundle: str | None = None,
+) -> None:
     """SVG, the PNG rasterised from it at twice the size, and HTML with Vega, Vega-Lite and
-    vega-embed inlined. Rasterising the SVG (resvg, as vl-convert's own PNG export does) saves
-    running the chart's JavaScript a second time: about half a second a figure."""
+    vega-embed inlined (`bundle`: that script, from `javascript_bundle`; else bundled here).
+    Rasterising the SVG (resvg, as vl-convert's own PNG export does) saves running the chart's
+    JavaScript a second time: about half a second a figure."""
     import vl_convert
 
     chart.save(str(svg))
     Path(png).write_bytes(vl_convert.svg_to_png(Path(svg).read_text(encoding="utf-8"), scale=2))
-    chart.save(str(html), inline=True, embed_options={"actions": False, "renderer": "svg"})
+    embed = {"actions": False, "renderer": "svg"}
+    if bundle is None:
+        chart.save(str(html), inline=True, embed_options=embed)
+    else:
+        chart.save(str(html), format="html", template=InlineTemplate(bundle), embed_options=embed)

@@ -1,9 +1,22 @@
 # What may leave, drawn: the leniency aggregate, the disclosure-checked tables (safe/) and the
 # figures drawn from them only. Validity tables are taken when the validity stage registered them.
+import importlib.metadata  # noqa: E402
+
 from wwvw import outputs  # noqa: E402
-from wwvw.outputs import FIGURE_SOURCES, RELEASED_TABLES  # noqa: E402
+from wwvw.outputs import (  # noqa: E402
+    COHORT_TABLES,
+    FIGURE_SOURCES,
+    LINKAGE_TABLES,
+    RELEASED_TABLES,
+)
 
 SAFE = f"{RESULTS}/safe"
+# the Vega JavaScript the HTML figures inline: one file per installed altair and vl-convert,
+# shared by every snapshot (results/vega/, outside any snapshot's results)
+VEGA_BUNDLE = "results/vega/vega-altair-{}-vl-convert-{}.js".format(
+    importlib.metadata.version("altair"),
+    importlib.metadata.version("vl-convert-python"),
+)
 HEADLINE_SPEC = next(
     (s for s in SPECIFICATIONS.values() if s.get("headline")),
     next(iter(SPECIFICATIONS.values())),
@@ -33,7 +46,7 @@ rule leniency_bins:
 rule disclose_tables:
     """Safe copies of the released tables: CBS output rules applied, small cells suppressed."""
     input:
-        tables=[f"{RESULTS}/{source}" for source in RELEASED_TABLES.values()],
+        tables=[f"{RESULTS}/{source}" for source in COHORT_TABLES.values()],
         cohort=f"{RESULTS}/cohort/cohort.parquet",
     output:
         tables=[
@@ -43,7 +56,7 @@ rule disclose_tables:
                 category="Tables",
                 labels={"table": Path(name).stem},
             )
-            for name in RELEASED_TABLES
+            for name in COHORT_TABLES
         ],
         checks=f"{SAFE}/checks/tables.csv",
     log:
@@ -53,17 +66,42 @@ rule disclose_tables:
     conda:
         "../../envs/pipeline.yaml"
     params:
-        names=list(RELEASED_TABLES),
+        names=list(COHORT_TABLES),
         disclosure=config["disclosure"],
     script:
         "../../scripts/disclose_tables.py"
 
 
-rule disclose_validity:
-    """Safe copies of the validity tables (model tables: residual degrees of freedom checked).
+use rule disclose_tables as disclose_linkage with:
+    # a job of its own: at national scale the linkage report ends last, and the figures need
+    # only the tables above
+    input:
+        tables=[f"{RESULTS}/{RELEASED_TABLES[name]}" for name in LINKAGE_TABLES],
+        cohort=f"{RESULTS}/cohort/cohort.parquet",
+    output:
+        tables=[
+            report(
+                f"{SAFE}/{name}",
+                caption=f"../report/{Path(name).stem}.rst",
+                category="Tables",
+                labels={"table": Path(name).stem},
+            )
+            for name in LINKAGE_TABLES
+        ],
+        checks=f"{SAFE}/checks/linkage.csv",
+    log:
+        log_path("disclose_linkage"),
+    benchmark:
+        benchmark_path("disclose_linkage")
+    params:
+        names=list(LINKAGE_TABLES),
+        disclosure=config["disclosure"],
 
-    One job for all of them: each is small, and a job per table paid the start-up of a Python
-    process eight times in the default run."""
+
+use rule disclose_tables as disclose_validity with:
+    # one job for all validity tables: each is small, and a job per table paid the start-up of a
+    # Python process eight times in the default run; model tables get their residual degrees of
+    # freedom checked
     input:
         tables=lambda wc: list(
             outputs.validity_tables(RESULTS, stage_targets("validity")).values()
@@ -79,13 +117,24 @@ rule disclose_validity:
         log_path("disclose_validity"),
     benchmark:
         benchmark_path("disclose_validity")
-    conda:
-        "../../envs/pipeline.yaml"
     params:
         names=list(outputs.validity_tables(RESULTS, stage_targets("validity"))),
         disclosure=config["disclosure"],
+
+
+rule vega_bundle:
+    """Vega, Vega-Lite and vega-embed as one script for the HTML figures: vl-convert bundles it
+    in about 2.5 s, so once per installation, not in every figures job."""
+    output:
+        VEGA_BUNDLE,
+    log:
+        "results/vega/logs/vega_bundle.log",
+    benchmark:
+        "results/vega/benchmarks/vega_bundle.tsv"
+    conda:
+        "../../envs/pipeline.yaml"
     script:
-        "../../scripts/disclose_tables.py"
+        "../../scripts/bundle_vega.py"
 
 
 rule figures:
@@ -94,6 +143,7 @@ rule figures:
     One job: drawing is about a second a figure, importing altair and vl-convert several; a job
     per figure paid that six times."""
     input:
+        bundle=VEGA_BUNDLE,
         tables=lambda wc: sorted(
             set(
                 outputs.safe_tables(RESULTS, stage_targets("validity"))[name]
@@ -136,7 +186,7 @@ rule figures:
 register_targets(
     "figures",
     list(outputs.safe_tables(RESULTS).values())
-    + [f"{SAFE}/checks/tables.csv"]
+    + [f"{SAFE}/checks/tables.csv", f"{SAFE}/checks/linkage.csv"]
     + [
         f"{RESULTS}/figures/{name}.{ext}"
         for name in FIGURE_SOURCES
