@@ -19,8 +19,11 @@ two floors in the same run:
   reader the conversion uses (the one-off conversion's unavoidable cost; files for which
   `wwvw.ingest.pyreadstat_reasons` finds a reason go to the slower pyreadstat instead, and the
   synthetic files give none).
+Also the CPU seconds of the jobs after the conversion (Snakemake's `cpu_time`) over the cores: a
+lower bound on that part's wall time on this machine, whatever the scheduling (the Vega bundle of
+the HTML figures is built once per installation under results/vega/ and is not counted).
 Writes results/benchmark/rules.csv (per job), summary.csv (per scale: input rows, times, floors,
-ratios, peak memory) and scaling.png (time against input rows). Absolute times are noisy on shared
+ratios, CPU bound, peak memory) and scaling.png (time against input rows). Absolute times are noisy on shared
 machines; the ratios are measured in one run.
 """
 
@@ -129,6 +132,9 @@ def job_benchmarks(results: Path) -> pl.DataFrame:
                 "max_rss_mib": float(frame["max_rss"][-1])
                 if frame["max_rss"].dtype.is_numeric()
                 else None,
+                "cpu_s": float(frame["cpu_time"][-1])
+                if frame["cpu_time"].dtype.is_numeric()
+                else None,
             }
         )
     return pl.DataFrame(rows)
@@ -201,6 +207,8 @@ def summarise(
     results = ROOT / "results" / snapshot
     jobs = job_benchmarks(results).with_columns(pl.lit(scale).alias("scale"))
     ingest = jobs.filter(pl.col("job").str.starts_with("ingest_cbs"))
+    conversion_job = pl.any_horizontal(pl.col("job").str.starts_with(r) for r in CONVERSION_RULES)
+    analysis_cpu = jobs.filter(~conversion_job)["cpu_s"].sum()
     data = jobs.filter(pl.any_horizontal(pl.col("job").str.starts_with(j) for j in DATA_JOBS))
     floor, rows = analysis_floor(results)
     sav_floor = known_floor or conversion_floor(data_dir, chosen_files(results), cores)
@@ -215,6 +223,11 @@ def summarise(
         "analysis_wall_s": round(analysis_wall, 1),
         "analysis_floor_s": round(floor, 2),
         "analysis_ratio": round(analysis_wall / floor, 2) if floor else None,
+        # CPU seconds of every job after the conversion, and that over the cores: the shortest
+        # wall time those jobs could take here, however they were scheduled
+        "analysis_cpu_s": round(analysis_cpu, 1),
+        "analysis_cpu_bound_s": round(analysis_cpu / cores, 1),
+        "cpu_bound_ratio": round(analysis_cpu / cores / floor, 2) if floor else None,
         "data_jobs_s": round(data["seconds"].sum(), 1),
         "data_ratio": round(data["seconds"].sum() / floor, 2) if floor else None,
         "end_to_end_wall_s": round(conversion + analysis_wall, 1),
@@ -236,6 +249,7 @@ def plot(summary: pl.DataFrame, out: Path) -> None:
             "conversion_floor_s",
             "analysis_wall_s",
             "analysis_floor_s",
+            "analysis_cpu_bound_s",
             "data_jobs_s",
         ],
         variable_name="measure",
