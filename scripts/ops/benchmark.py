@@ -241,17 +241,18 @@ def summarise(
 def plot(summary: pl.DataFrame, out: Path) -> None:
     import altair as alt
 
+    measures = [
+        "end_to_end_wall_s",
+        "conversion_wall_s",
+        "conversion_floor_s",
+        "analysis_wall_s",
+        "analysis_floor_s",
+        "analysis_cpu_bound_s",  # not in summaries of runs before it was measured
+        "data_jobs_s",
+    ]
     long = summary.unpivot(
         index=["scale", "input_rows_ingested"],
-        on=[
-            "end_to_end_wall_s",
-            "conversion_wall_s",
-            "conversion_floor_s",
-            "analysis_wall_s",
-            "analysis_floor_s",
-            "analysis_cpu_bound_s",
-            "data_jobs_s",
-        ],
+        on=[m for m in measures if m in summary.columns],
         variable_name="measure",
         value_name="seconds",
     )
