@@ -1,5 +1,6 @@
-"""Rules `disclose_tables` and `disclose_validity`: safe copies of the released tables under
-results/<snapshot>/safe/ (CBS output rules applied) and their output_check rows."""
+"""Rules `disclose_tables`, `disclose_linkage` and `disclose_validity`: safe copies of the
+released tables under results/<snapshot>/safe/ (CBS output rules applied) and their output_check
+rows."""
 
 import polars as pl
 from wwvw import logs

@@ -18,6 +18,7 @@ def run(*args, check=False):
     "override,key",
     [
         ("snapshot=bad name!", "snapshot"),
+        ("snapshot=vega", "snapshot"),  # results/vega/ holds the shared Vega bundle
         ("municipality=599", "municipality"),
         ("data_dirr=x", "data_dirr"),
         ("synthetic={'scale': -1}", "scale"),

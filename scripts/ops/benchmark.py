@@ -19,9 +19,11 @@ two floors in the same run:
   reader the conversion uses (the one-off conversion's unavoidable cost; files for which
   `wwvw.ingest.pyreadstat_reasons` finds a reason go to the slower pyreadstat instead, and the
   synthetic files give none).
-Also the CPU seconds of the jobs after the conversion (Snakemake's `cpu_time`) over the cores: a
-lower bound on that part's wall time on this machine, whatever the scheduling (the Vega bundle of
-the HTML figures is built once per installation under results/vega/ and is not counted).
+Also the CPU seconds of everything after the conversion (Snakemake and its jobs, from the kernel's
+accounting of child processes; Snakemake's own `cpu_time` is sampled and misses most of a short
+job) over the processors: a lower bound on that part's wall time on this machine, whatever the
+scheduling. The Vega bundle of the HTML figures is built once per installation (results/vega/),
+before the timed runs.
 Writes results/benchmark/rules.csv (per job), summary.csv (per scale: input rows, times, floors,
 ratios, CPU bound, peak memory) and scaling.png (time against input rows). Absolute times are noisy on shared
 machines; the ratios are measured in one run.
@@ -30,6 +32,8 @@ machines; the ratios are measured in one run.
 import argparse
 import json
 import multiprocessing
+import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -45,11 +49,23 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from wwvw.ingest import sav_chunks_polars_readstat  # noqa: E402 (after its path)
 
 
+def children_cpu() -> float:
+    """User and system CPU seconds of every finished child process and their descendants."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run(command: list[str], log: Path) -> float:
-    started = time.perf_counter()
+    return run_measured(command, log)[0]
+
+
+def run_measured(command: list[str], log: Path) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (the command and everything it started, e.g. Snakemake and
+    its jobs: counted by the kernel, not sampled) of one command."""
+    started, cpu = time.perf_counter(), children_cpu()
     with log.open("w") as handle:
         subprocess.run(command, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT, check=True)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, children_cpu() - cpu
 
 
 def generate(scale: float, data_dir: Path, log: Path) -> float:
@@ -60,6 +76,12 @@ def generate(scale: float, data_dir: Path, log: Path) -> float:
 
 
 def snakemake(data_dir: Path, snapshot: str, cores: int, log: Path, *extra: str) -> float:
+    return snakemake_measured(data_dir, snapshot, cores, log, *extra)[0]
+
+
+def snakemake_measured(
+    data_dir: Path, snapshot: str, cores: int, log: Path, *extra: str
+) -> tuple[float, float]:
     command = [
         str(Path(sys.executable).parent / "snakemake"),
         "all",
@@ -70,7 +92,7 @@ def snakemake(data_dir: Path, snapshot: str, cores: int, log: Path, *extra: str)
         f"data_dir={data_dir}",
         f"snapshot={snapshot}",
     ]
-    return run(command, log)
+    return run_measured(command, log)
 
 
 # the one-off jobs per delivered snapshot that read the delivered files themselves
@@ -101,11 +123,14 @@ def clear_results(snapshot: str, keep_conversion: bool) -> None:
 
 def workflow(
     data_dir: Path, snapshot: str, cores: int, out: Path, reuse_conversion: bool = False
-) -> tuple[float, float, float]:
+) -> tuple[float, float, float, float]:
     """From scratch (or from the kept conversion): the conversion (every ingest_cbs job, and the
     input manifest, which hashes the same delivered files), then the rest; then a no-op rerun.
-    Returns the three wall times (also in <snapshot>-walls.json)."""
+    The Vega bundle of the HTML figures (once per installation, under results/vega/) is built
+    first, untimed. Returns the three wall times and the CPU seconds of the rest (also in
+    <snapshot>-walls.json)."""
     clear_results(snapshot, reuse_conversion)
+    snakemake(data_dir, snapshot, cores, out / f"{snapshot}-vega.log", "--until", "vega_bundle")
     conversion = snakemake(
         data_dir,
         snapshot,
@@ -114,11 +139,13 @@ def workflow(
         "--until",
         *CONVERSION_RULES,
     )
-    analysis = snakemake(data_dir, snapshot, cores, out / f"{snapshot}-analysis.log")
+    analysis, analysis_cpu = snakemake_measured(
+        data_dir, snapshot, cores, out / f"{snapshot}-analysis.log"
+    )
     noop = snakemake(data_dir, snapshot, cores, out / f"{snapshot}-noop.log")
-    walls = {"conversion": conversion, "analysis": analysis, "noop": noop}
+    walls = {"conversion": conversion, "analysis": analysis, "noop": noop, "cpu": analysis_cpu}
     (out / f"{snapshot}-walls.json").write_text(json.dumps(walls))
-    return conversion, analysis, noop
+    return conversion, analysis, noop, analysis_cpu
 
 
 def job_benchmarks(results: Path) -> pl.DataFrame:
@@ -131,9 +158,6 @@ def job_benchmarks(results: Path) -> pl.DataFrame:
                 "seconds": float(frame["s"][-1]),
                 "max_rss_mib": float(frame["max_rss"][-1])
                 if frame["max_rss"].dtype.is_numeric()
-                else None,
-                "cpu_s": float(frame["cpu_time"][-1])
-                if frame["cpu_time"].dtype.is_numeric()
                 else None,
             }
         )
@@ -202,13 +226,13 @@ def summarise(
 ) -> tuple[dict, pl.DataFrame]:
     """One row per scale. Ratios: conversion job-seconds over the serial read floor (both are
     one core's seconds per file); analysis wall time (everything after the conversion, on
-    `cores` cores) over the DuckDB scan floor (which uses all cores too)."""
-    conversion, analysis_wall, noop = walls
+    `cores` cores) over the DuckDB scan floor (which uses all cores too); the CPU seconds of that
+    part over the processors this process may use (the DuckDB jobs use them all)."""
+    conversion, analysis_wall, noop, analysis_cpu = walls
+    processors = len(os.sched_getaffinity(0))
     results = ROOT / "results" / snapshot
     jobs = job_benchmarks(results).with_columns(pl.lit(scale).alias("scale"))
     ingest = jobs.filter(pl.col("job").str.starts_with("ingest_cbs"))
-    conversion_job = pl.any_horizontal(pl.col("job").str.starts_with(r) for r in CONVERSION_RULES)
-    analysis_cpu = jobs.filter(~conversion_job)["cpu_s"].sum()
     data = jobs.filter(pl.any_horizontal(pl.col("job").str.starts_with(j) for j in DATA_JOBS))
     floor, rows = analysis_floor(results)
     sav_floor = known_floor or conversion_floor(data_dir, chosen_files(results), cores)
@@ -223,11 +247,11 @@ def summarise(
         "analysis_wall_s": round(analysis_wall, 1),
         "analysis_floor_s": round(floor, 2),
         "analysis_ratio": round(analysis_wall / floor, 2) if floor else None,
-        # CPU seconds of every job after the conversion, and that over the cores: the shortest
-        # wall time those jobs could take here, however they were scheduled
+        # CPU seconds of everything after the conversion (Snakemake and its jobs), and that over
+        # the processors: the shortest wall time that work could take here, however scheduled
         "analysis_cpu_s": round(analysis_cpu, 1),
-        "analysis_cpu_bound_s": round(analysis_cpu / cores, 1),
-        "cpu_bound_ratio": round(analysis_cpu / cores / floor, 2) if floor else None,
+        "analysis_cpu_bound_s": round(analysis_cpu / processors, 1),
+        "cpu_bound_ratio": round(analysis_cpu / processors / floor, 2) if floor else None,
         "data_jobs_s": round(data["seconds"].sum(), 1),
         "data_ratio": round(data["seconds"].sum() / floor, 2) if floor else None,
         "end_to_end_wall_s": round(conversion + analysis_wall, 1),

@@ -1,14 +1,13 @@
 """Provenance of a run: inputs (names, versions, sizes, hashes), resolved config, package versions
-from uv.lock, code version, and per-rule runtimes from Snakemake's benchmark files."""
+from uv.lock, code version, and per-rule runtimes from Snakemake's benchmark files.
+
+Cheap to import (polars and the ingest module are imported where used): the rule files read the
+locked package versions through it when Snakemake parses the workflow."""
 
 import hashlib
 import subprocess
 import tomllib
 from pathlib import Path
-
-import polars as pl
-
-from .ingest import parse_cbs_name
 
 HASH_CHUNK = 1 << 22
 
@@ -23,6 +22,8 @@ def sha256(path: Path) -> str:
 
 def input_files(data_dir: Path, chosen: dict[str, str]) -> list[dict]:
     """Every file of the snapshot's cbs/ and municipal/ folders, whether and for what it was used."""
+    from .ingest import parse_cbs_name
+
     used = {name: key for key, name in chosen.items()}
     rows = []
     for path in sorted([*(data_dir / "cbs").glob("*"), *(data_dir / "municipal").glob("*")]):
@@ -65,6 +66,8 @@ def code_version(root: Path) -> dict[str, str]:
 
 def rule_runtimes(benchmarks: list[str]) -> list[dict]:
     """Wall time (s) and peak memory (MiB) of each job from its benchmark file."""
+    import polars as pl
+
     rows = []
     for path in sorted(benchmarks):
         frame = pl.read_csv(path, separator="\t")

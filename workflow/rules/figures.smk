@@ -1,8 +1,7 @@
 # What may leave, drawn: the leniency aggregate, the disclosure-checked tables (safe/) and the
 # figures drawn from them only. Validity tables are taken when the validity stage registered them.
-import importlib.metadata  # noqa: E402
-
 from wwvw import outputs  # noqa: E402
+from wwvw.provenance import locked_versions  # noqa: E402
 from wwvw.outputs import (  # noqa: E402
     COHORT_TABLES,
     FIGURE_SOURCES,
@@ -11,11 +10,12 @@ from wwvw.outputs import (  # noqa: E402
 )
 
 SAFE = f"{RESULTS}/safe"
-# the Vega JavaScript the HTML figures inline: one file per installed altair and vl-convert,
-# shared by every snapshot (results/vega/, outside any snapshot's results)
-VEGA_BUNDLE = "results/vega/vega-altair-{}-vl-convert-{}.js".format(
-    importlib.metadata.version("altair"),
-    importlib.metadata.version("vl-convert-python"),
+# the Vega JavaScript the HTML figures inline: one file per locked altair and vl-convert (the
+# versions every environment of the workflow installs), shared by every snapshot (results/vega/)
+VEGA_BUNDLE = (
+    "results/vega/vega-altair-{altair}-vl-convert-{vl-convert-python}.js".format_map(
+        locked_versions(Path(workflow.basedir) / "uv.lock")
+    )
 )
 HEADLINE_SPEC = next(
     (s for s in SPECIFICATIONS.values() if s.get("headline")),
@@ -143,7 +143,9 @@ rule figures:
     One job: drawing is about a second a figure, importing altair and vl-convert several; a job
     per figure paid that six times."""
     input:
-        bundle=VEGA_BUNDLE,
+        # ancient: forcing or rebuilding the one shared bundle does not make every snapshot's
+        # figures outdated (another version is another file, and a new input)
+        bundle=ancient(VEGA_BUNDLE),
         tables=lambda wc: sorted(
             set(
                 outputs.safe_tables(RESULTS, stage_targets("validity"))[name]
