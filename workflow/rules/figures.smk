@@ -124,7 +124,8 @@ use rule disclose_tables as disclose_validity with:
 
 rule vega_bundle:
     """Vega, Vega-Lite and vega-embed as one script for the HTML figures: vl-convert bundles it
-    in about 2.5 s, so once per installation, not in every figures job."""
+    in about 2.5 s, so once per installation, not in every figures job. A side job: it runs at
+    a lower CPU priority, on what the conversion and the cohort chain leave idle."""
     output:
         VEGA_BUNDLE,
     log:
@@ -133,6 +134,8 @@ rule vega_bundle:
         "results/vega/benchmarks/vega_bundle.tsv"
     conda:
         "../../envs/pipeline.yaml"
+    params:
+        niceness=SIDE_JOB_NICENESS,
     script:
         "../../scripts/bundle_vega.py"
 
