@@ -55,11 +55,7 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run(command: list[str], log: Path) -> float:
-    return run_measured(command, log)[0]
-
-
-def run_measured(command: list[str], log: Path) -> tuple[float, float]:
+def run(command: list[str], log: Path) -> tuple[float, float]:
     """Wall seconds and CPU seconds (the command and everything it started, e.g. Snakemake and
     its jobs: counted by the kernel, not sampled) of one command."""
     started, cpu = time.perf_counter(), children_cpu()
@@ -72,16 +68,13 @@ def generate(scale: float, data_dir: Path, log: Path) -> float:
     if (data_dir / "truth" / "summary.json").exists():
         return float("nan")
     command = [sys.executable, "scripts/synthetic_data.py", str(data_dir), "--scale", str(scale)]
-    return run(command, log)
+    return run(command, log)[0]
 
 
-def snakemake(data_dir: Path, snapshot: str, cores: int, log: Path, *extra: str) -> float:
-    return snakemake_measured(data_dir, snapshot, cores, log, *extra)[0]
-
-
-def snakemake_measured(
+def snakemake(
     data_dir: Path, snapshot: str, cores: int, log: Path, *extra: str
 ) -> tuple[float, float]:
+    """Wall and CPU seconds of `snakemake all` on the snapshot."""
     command = [
         str(Path(sys.executable).parent / "snakemake"),
         "all",
@@ -92,7 +85,7 @@ def snakemake_measured(
         f"data_dir={data_dir}",
         f"snapshot={snapshot}",
     ]
-    return run_measured(command, log)
+    return run(command, log)
 
 
 # the one-off jobs per delivered snapshot that read the delivered files themselves
@@ -131,7 +124,7 @@ def workflow(
     <snapshot>-walls.json)."""
     clear_results(snapshot, reuse_conversion)
     snakemake(data_dir, snapshot, cores, out / f"{snapshot}-vega.log", "--until", "vega_bundle")
-    conversion = snakemake(
+    conversion, _ = snakemake(
         data_dir,
         snapshot,
         cores,
@@ -139,10 +132,8 @@ def workflow(
         "--until",
         *CONVERSION_RULES,
     )
-    analysis, analysis_cpu = snakemake_measured(
-        data_dir, snapshot, cores, out / f"{snapshot}-analysis.log"
-    )
-    noop = snakemake(data_dir, snapshot, cores, out / f"{snapshot}-noop.log")
+    analysis, analysis_cpu = snakemake(data_dir, snapshot, cores, out / f"{snapshot}-analysis.log")
+    noop, _ = snakemake(data_dir, snapshot, cores, out / f"{snapshot}-noop.log")
     walls = {"conversion": conversion, "analysis": analysis, "noop": noop, "cpu": analysis_cpu}
     (out / f"{snapshot}-walls.json").write_text(json.dumps(walls))
     return conversion, analysis, noop, analysis_cpu

@@ -913,6 +913,9 @@ def javascript_bundle() -> str:
     return vl_convert.javascript_bundle(vl_version="_".join(SCHEMA_VERSION.split(".")[:2]))
 
 
+EMBED_OPTIONS = {"actions": False, "renderer": "svg"}
+
+
 class InlineTemplate:
     """altair's inline HTML template with a given JavaScript bundle (what `inline=True` would
     bundle again): `chart.save(..., template=InlineTemplate(bundle))` writes the same HTML."""
@@ -941,8 +944,5 @@ def save(
 
     chart.save(str(svg))
     Path(png).write_bytes(vl_convert.svg_to_png(Path(svg).read_text(encoding="utf-8"), scale=2))
-    embed = {"actions": False, "renderer": "svg"}
-    if bundle is None:
-        chart.save(str(html), inline=True, embed_options=embed)
-    else:
-        chart.save(str(html), format="html", template=InlineTemplate(bundle), embed_options=embed)
+    template = InlineTemplate(bundle if bundle is not None else javascript_bundle())
+    chart.save(str(html), format="html", template=template, embed_options=EMBED_OPTIONS)

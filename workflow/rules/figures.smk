@@ -6,7 +6,6 @@ from wwvw.outputs import (  # noqa: E402
     COHORT_TABLES,
     FIGURE_SOURCES,
     LINKAGE_TABLES,
-    RELEASED_TABLES,
 )
 
 SAFE = f"{RESULTS}/safe"
@@ -76,7 +75,7 @@ use rule disclose_tables as disclose_linkage with:
     # a job of its own: at national scale the linkage report ends last, and the figures need
     # only the tables above
     input:
-        tables=[f"{RESULTS}/{RELEASED_TABLES[name]}" for name in LINKAGE_TABLES],
+        tables=[f"{RESULTS}/{source}" for source in LINKAGE_TABLES.values()],
         cohort=f"{RESULTS}/cohort/cohort.parquet",
     output:
         tables=[
