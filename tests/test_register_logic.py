@@ -520,3 +520,20 @@ def test_registers_are_copied_whole_when_most_persons_are_local(tmp_path):
     assert out.read_bytes() == source.read_bytes()
     # without the delivered files to copy, the same call restricts
     assert restrict_registers(con, "0599", {"secm": out}) == {"secm": (2, 1)}
+
+
+def test_linkage_report_counts_the_register_itself_without_probing_it():
+    """GBAPERSOONTAB as a source (its keys validated unique at ingest): every row with a key is a
+    person found in the register; the same counts as probing it would give."""
+    persons = pl.DataFrame(
+        {"RINPERSOONS": ["R", "R", "R"], "RINPERSOON": ["000000001", "000000002", "000000003"]}
+    )
+    secm = pl.DataFrame({"RINPERSOONS": ["R", "R"], "RINPERSOON": ["000000001", "000000004"]})
+    con = db.connect({"persons": persons, "secm": secm, "register_copy": persons})
+    report = linkage_report(con, {"persons": "persons", "secm": "secm", "copy": "register_copy"})
+    assert report.to_dicts() == [
+        {"source": "copy", "rows": 3, "persons": 3, "linked_persons": 3, "unlinked_rows": 0},
+        {"source": "persons", "rows": 3, "persons": 3, "linked_persons": 3, "unlinked_rows": 0},
+        {"source": "secm", "rows": 2, "persons": 2, "linked_persons": 1, "unlinked_rows": 1},
+    ]
+    assert linkage_report(con, {"persons": "persons"})["rows"].to_list() == [3]

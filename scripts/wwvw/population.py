@@ -174,37 +174,57 @@ def linkage_report(con: duckdb.DuckDBPyConnection, sources: dict[str, str]) -> p
     of the register, not one per table). A key pair is one group, so persons are counted without
     DISTINCT, and the register is probed with EXISTS, so a duplicated register key cannot double
     a count.
+
+    The register itself (a source whose table is `persons`) is counted, not probed: each of its
+    persons is found in it by definition, and ingest_cbs stopped on a duplicated key, so its
+    persons are its rows with a key (at national scale this saves a 17-million-key aggregate and
+    its probe, about a quarter of the job).
     """
-    parts = []
-    for label, table in sources.items():
+
+    def key_flag(table: str) -> str:
         columns = {c[0] for c in con.sql(f"DESCRIBE {table}").fetchall()}
-        flag = (
-            "linked"
-            if "linked" in columns
-            else "coalesce(RINPERSOONS, '') <> '' AND coalesce(RINPERSOON, '') <> ''"
+        if "linked" in columns:
+            return "linked"
+        return "coalesce(RINPERSOONS, '') <> '' AND coalesce(RINPERSOON, '') <> ''"
+
+    probed = {label: table for label, table in sources.items() if table != "persons"}
+    parts = [
+        f"SELECT '{label}' AS source, RINPERSOONS, RINPERSOON, {key_flag(table)} AS linked, "
+        f"count(*) AS n FROM {table} GROUP BY ALL"
+        for label, table in probed.items()
+    ]
+    counted = [
+        f"SELECT '{label}' AS source, count(*) AS rows, count(*) FILTER (WHERE has_key) AS persons, "
+        "count(*) FILTER (WHERE has_key) AS linked_persons, "
+        f"count(*) FILTER (WHERE NOT has_key) AS unlinked_rows "
+        f"FROM (SELECT {key_flag(table)} AS has_key FROM {table})"
+        for label, table in sources.items()
+        if table == "persons"
+    ]
+    queries = list(counted)
+    if parts:
+        queries.append(
+            f"""
+            SELECT source,
+                   sum(n) AS rows,
+                   count(*) FILTER (WHERE linked) AS persons,
+                   count(*) FILTER (WHERE found) AS linked_persons,
+                   coalesce(sum(n) FILTER (WHERE NOT found), 0) AS unlinked_rows
+            FROM (
+                SELECT source, linked, n, EXISTS (
+                    SELECT 1 FROM persons r
+                    WHERE r.RINPERSOONS = t.RINPERSOONS AND r.RINPERSOON = t.RINPERSOON
+                ) AS found
+                FROM ({" UNION ALL ".join(parts)}) t
+            )
+            GROUP BY source
+            """
         )
-        parts.append(
-            f"SELECT '{label}' AS source, RINPERSOONS, RINPERSOON, {flag} AS linked, "
-            f"count(*) AS n FROM {table} GROUP BY ALL"
-        )
-    frame = con.sql(
-        f"""
-        SELECT source,
-               sum(n) AS rows,
-               count(*) FILTER (WHERE linked) AS persons,
-               count(*) FILTER (WHERE found) AS linked_persons,
-               coalesce(sum(n) FILTER (WHERE NOT found), 0) AS unlinked_rows
-        FROM (
-            SELECT source, linked, n, EXISTS (
-                SELECT 1 FROM persons r
-                WHERE r.RINPERSOONS = t.RINPERSOONS AND r.RINPERSOON = t.RINPERSOON
-            ) AS found
-            FROM ({" UNION ALL ".join(parts)}) t
-        )
-        GROUP BY source ORDER BY source
-        """
-    ).pl()
-    return frame.with_columns(pl.col("rows", "unlinked_rows").cast(pl.Int64))
+    frame = con.sql(f"SELECT * FROM ({' UNION ALL '.join(queries)}) ORDER BY source").pl()
+    return frame.with_columns(
+        pl.col("rows", "unlinked_rows").cast(pl.Int64),
+        pl.col("persons", "linked_persons").cast(pl.Int64),
+    )
 
 
 def chronic_prevalence_sql(year: int, municipality: str) -> str:
