@@ -133,6 +133,8 @@ def test_restricted_registers_give_the_same_population_covariates_and_prevalence
         connect_rule(SimpleNamespace(input={**national, "benefits": benefits}), yearly=()),
         config["municipality"],
         restricted,
+        national,
+        max_share=float("inf"),  # restrict, whatever the share of local persons
     )
     assert 0 < counts["secm"][1] < counts["secm"][0]  # some persons are not local
 

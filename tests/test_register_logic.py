@@ -470,17 +470,23 @@ def test_restricted_registers_keep_every_record_of_residents_and_bijstand_recipi
             "persons": register,
         }
     )
-    outputs = {
-        name: tmp_path / f"{name}.parquet" for name in ("addresses", "secm", "municipalities")
-    }
-    counts = restrict_registers(con, "0599", outputs)
+    names = ("addresses", "secm", "municipalities")
+    sources = {name: tmp_path / f"{name}_raw.parquet" for name in names}
+    for name, frame in {
+        "addresses": addresses,
+        "secm": spells,
+        "municipalities": municipalities,
+    }.items():
+        frame.write_parquet(sources[name])
+    outputs = {name: tmp_path / f"{name}.parquet" for name in names}
+    counts = restrict_registers(con, "0599", outputs, sources)
 
     kept = {name: pl.read_parquet(path) for name, path in outputs.items()}
     assert kept["addresses"].select("RINPERSOON", "RINOBJECTNUMMER").rows() == [
-        ("000000001", "elsewhere"),  # every other address of someone who ...
-        ("000000001", "moved_in"),  # ... lived in the municipality in 2015
-        ("000000003", "elsewhere"),  # a SECM 22 spell (never resident)
         ("000000004", "elsewhere"),  # a linked benefit
+        ("000000001", "moved_in"),  # lived in the municipality in 2015 ...
+        ("000000001", "elsewhere"),  # ... so every other address too
+        ("000000003", "elsewhere"),  # a SECM 22 spell (never resident)
     ]
     assert kept["secm"]["RINPERSOON"].to_list() == ["000000003", "000000003"]
     assert kept["municipalities"]["RINOBJECTNUMMER"].to_list() == ["moved_in"]
@@ -518,8 +524,12 @@ def test_registers_are_copied_whole_when_most_persons_are_local(tmp_path):
     counts = restrict_registers(con, "0599", {"secm": out}, sources={"secm": source})
     assert counts == {"secm": (2, 2)}
     assert out.read_bytes() == source.read_bytes()
-    # without the delivered files to copy, the same call restricts
-    assert restrict_registers(con, "0599", {"secm": out}) == {"secm": (2, 1)}
+    # with no share large enough to copy, the same call restricts
+    restricted = restrict_registers(
+        con, "0599", {"secm": out}, {"secm": source}, max_share=float("inf")
+    )
+    assert restricted == {"secm": (2, 1)}
+    assert pl.read_parquet(out)["RINPERSOON"].to_list() == ["000000001"]
 
 
 def test_linkage_report_counts_the_register_itself_without_probing_it():
