@@ -547,3 +547,86 @@ def test_linkage_report_counts_the_register_itself_without_probing_it():
         {"source": "secm", "rows": 2, "persons": 2, "linked_persons": 1, "unlinked_rows": 1},
     ]
     assert linkage_report(con, {"persons": "persons"})["rows"].to_list() == [3]
+
+
+def test_chronic_prevalence_splits_residents_by_a_month_of_bijstand_while_resident():
+    """Residents in 2016 (an address at an object of the municipality covering the first day of
+    a month); a resident is a bijstand recipient only when a bijstand month (SECM 22 or a linked PW
+    benefit) falls in a resident month of that year. Conditions from that year's medicines."""
+    from wwvw.population import chronic_prevalence
+
+    def address(rin, start, end, obj="home"):
+        return ("R", rin, "W", obj, start, end)
+
+    addresses = pl.DataFrame(
+        [
+            address("000000001", "20150101", ""),  # resident all year, SECM 22 in June
+            address("000000002", "20160101", "20160630"),  # resident to June, bijstand from July
+            address("000000003", "20160315", ""),  # resident from April (moved in after 1 March)
+            address("000000004", "20100101", ""),  # resident, PW benefit in the extract
+            address("000000005", "20100101", "", obj="elsewhere"),  # never resident
+            address("000000006", "20100101", ""),  # resident, no bijstand
+        ],
+        schema=[
+            "RINPERSOONS",
+            "RINPERSOON",
+            "SOORTOBJECTNUMMER",
+            "RINOBJECTNUMMER",
+            "GBADATUMAANVANGADRESHOUDING",
+            "GBADATUMEINDEADRESHOUDING",
+        ],
+        orient="row",
+    )
+    municipalities = pl.DataFrame(
+        {
+            "SOORTOBJECTNUMMER": ["W", "W"],
+            "RINOBJECTNUMMER": ["home", "elsewhere"],
+            "GEM2016": ["0599", "0363"],
+        }
+    )
+    spells = secm(
+        ("000000001", "20160601", "20160630", "22"),
+        ("000000002", "20160701", "", "22"),
+        ("000000003", "20160301", "20160331", "22"),  # March only: before the first resident month
+        ("000000005", "20160101", "", "22"),
+    )
+    benefits = pl.DataFrame(
+        {
+            "RINPERSOONS": ["R"],
+            "RINPERSOON": ["000000004"],
+            "linked": [True],
+            "REGELING": ["PW"],
+            "DATUM_AANVANG": [date(2016, 11, 1)],
+            "DATUM_EINDE": pl.Series([None], dtype=pl.Date),
+        }
+    )
+    medicines = pl.DataFrame(
+        {
+            "RINPERSOONS": ["R", "R", "R"],
+            "RINPERSOON": ["000000001", "000000003", "000000006"],
+            "ATC4": ["N06A", "C07A", "N05B"],
+            "year": [2016, 2016, 2015],
+        }
+    )
+    con = db.connect(
+        {
+            "addresses": addresses,
+            "municipalities": municipalities,
+            "secm": spells,
+            "benefits": benefits,
+            "medicines": medicines,
+            "atc_groups": pl.DataFrame(
+                {"ATC4": ["N06A", "N05B", "C07A"], "condition": ["mental", "mental", "cardio"]}
+            ),
+        }
+    )
+    table = chronic_prevalence(con, 2016, "0599", ["mental", "cardio"])
+    counts = {(r["group"], r["condition"]): (r["n"], r["n_with"]) for r in table.to_dicts()}
+    assert counts == {
+        ("bijstand", "mental"): (2, 1),  # persons 1 and 4; person 1's antidepressant
+        ("bijstand", "cardio"): (2, 0),
+        ("bijstand", "three_or_more"): (2, 0),
+        ("rest", "mental"): (3, 0),  # persons 2, 3 and 6; person 6's medicine is of 2015
+        ("rest", "cardio"): (3, 1),  # person 3
+        ("rest", "three_or_more"): (3, 0),
+    }

@@ -69,11 +69,6 @@ def spell_months_sql(spells: str, persons: str | None = None) -> str:
     """
 
 
-def bijstand_months_sql(w: Window) -> str:
-    """Person-months of bijstand in the window: SECM 22 spells and PW benefits."""
-    return spell_months_sql(f"({bijstand_spells_sql(w)})")
-
-
 def municipality_objects_sql(municipality: str) -> str:
     """(SOORTOBJECTNUMMER, RINOBJECTNUMMER, year) of every address object in the municipality in
     a year, from the GEM<year> columns of VSLGWBTAB (table municipalities)."""
@@ -231,7 +226,9 @@ def chronic_prevalence_sql(year: int, municipality: str) -> str:
     """Residents of the municipality in `year` (address on the first day of any month), split by a
     month of bijstand in that year while resident; one row per person with their condition groups
     from the medicines of that year. Tables: addresses, municipalities, secm, benefits, medicines,
-    atc_groups."""
+    atc_groups. Spells are compared as month ranges (a bijstand range overlapping a resident
+    range), not split into months: a whole municipality's residents times twelve months was
+    most of the job's time."""
     first, last = year * 12, year * 12 + 11
     w = Window(first, last, municipality, 0, 200)
     return f"""
@@ -245,10 +242,11 @@ def chronic_prevalence_sql(year: int, municipality: str) -> str:
                least(cbs_end_month(GBADATUMEINDEADRESHOUDING), {last}) AS e
         FROM addresses a SEMI JOIN objects o USING (SOORTOBJECTNUMMER, RINOBJECTNUMMER)
     ),
-    resident AS ({spell_months_sql("spells")}),
-    bijstand AS (
+    resident AS (SELECT * FROM spells WHERE s <= e),
+    bijstand AS (  -- a month of bijstand while resident: a bijstand spell overlaps a resident one
         SELECT DISTINCT RINPERSOONS, RINPERSOON
-        FROM ({bijstand_months_sql(w)}) b JOIN resident USING (RINPERSOONS, RINPERSOON, month)
+        FROM ({bijstand_spells_sql(w)}) b JOIN resident r USING (RINPERSOONS, RINPERSOON)
+        WHERE greatest(b.s, r.s) <= least(b.e, r.e)
     ),
     conditions AS (
         SELECT m.RINPERSOONS, m.RINPERSOON, list(DISTINCT g.condition ORDER BY g.condition) AS groups
