@@ -217,8 +217,7 @@ def linkage_report(con: duckdb.DuckDBPyConnection, sources: dict[str, str]) -> p
         )
     frame = con.sql(f"SELECT * FROM ({' UNION ALL '.join(queries)}) ORDER BY source").pl()
     return frame.with_columns(
-        pl.col("rows", "unlinked_rows").cast(pl.Int64),
-        pl.col("persons", "linked_persons").cast(pl.Int64),
+        pl.col("rows", "persons", "linked_persons", "unlinked_rows").cast(pl.Int64)
     )
 
 
