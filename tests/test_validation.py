@@ -2,6 +2,7 @@
 
 import logging
 
+import duckdb
 import polars as pl
 import pytest
 from wwvw.errors import DeliveryError, example_rows, exit_on_delivery_error
@@ -17,7 +18,17 @@ from wwvw.privacy import (
     identifier_kind,
     passes_eleven_test,
 )
-from wwvw.validation import CBS_COLUMNS, ValidationError, validate_cbs, validate_extract
+from wwvw.validation import (
+    CBS_COLUMNS,
+    CBS_TABLES,
+    PERSON_PACKING_ERROR,
+    Outcome,
+    ValidationError,
+    _check_spells,
+    _connect,
+    validate_cbs,
+    validate_extract,
+)
 
 VALID_BSN = "111222333"  # 9*1+8*1+7*1+6*2+5*2+4*2+3*3+2*3-1*3 = 66 = 6*11
 
@@ -356,3 +367,26 @@ def test_spells_of_an_s_and_an_r_person_with_one_number_do_not_overlap(tmp_path)
         EINDSECM=["20151231", "20151231", ""],
     )
     validate_cbs(write(tmp_path, frame), tmp_path / "out.parquet", "SECMBUS2018V1.sav", "SECM")
+
+
+def test_spells_of_neighbouring_packed_persons_do_not_overlap(tmp_path):
+    """R 999999999 and S 000000000 are neighbours as packed BIGINT persons, not one person."""
+    frame = secm(
+        RINPERSOONS=["R", "S", "S"],
+        RINPERSOON=["999999999", "000000000", "000000001"],
+        AANVSECM=["20150101", "20150101", "20150101"],
+        EINDSECM=["20151231", "20151231", ""],
+    )
+    validate_cbs(write(tmp_path, frame), tmp_path / "out.parquet", "SECMBUS2018V1.sav", "SECM")
+
+
+def test_the_spell_check_stops_on_a_key_it_cannot_pack_instead_of_merging_persons():
+    """Column checks keep such keys away from it; should one ever get through, the spell check
+    must fail, not fold R 1000000000 into S 000000000."""
+    con = _connect()
+    con.register(
+        "repaired",
+        secm(RINPERSOON=["1000000000", "000000001", "000000002"]).with_row_index(ROW, offset=1),
+    )
+    with pytest.raises(duckdb.Error, match=PERSON_PACKING_ERROR):
+        _check_spells(con, "repaired", CBS_TABLES["SECM"], Outcome("SECMBUS2018V1.sav"))

@@ -53,6 +53,9 @@ MUNICIPAL_DATE_RANGE = ("1990-01-01", "2030-12-31")
 SECM_CODES = ("11", "12", "13", "14", "15", "21", "22", "23", "24", "25", "26", "31", "32")
 REGELINGEN = ("PW", "IOAW", "IOAZ", "BBZ")
 REPORT_COLUMNS = ("file", "column", "check", "action", "rows", "detail")
+# the spell check packs a validated key (one letter, nine digits) into one BIGINT person
+PERSON_BASE = 10**9
+PERSON_PACKING_ERROR = "spell check: a key that is not one letter and nine digits reached it"
 
 
 class ValidationError(DeliveryError):
@@ -592,13 +595,20 @@ def _check_spells(con, relation: str, rule: TableRule, out: Outcome) -> None:
         _count_table_check(out, label, "end_before_start", *_flagged(con, early), detail)
         return
     # These are repaired values that passed their column checks: RINPERSOONS one capital letter,
-    # RINPERSOON nine digits, each date eight digits or an open end. As integers they order and
-    # group exactly as the strings do, and the window below sorts them faster (SECMBUS at
-    # national scale: 50 -> 31 s alone). A plain CAST: should a rule ever let another value
-    # through, the check fails loudly instead of merging persons.
+    # RINPERSOON nine digits, each date eight digits or an open end. As integers the dates order
+    # exactly as the strings do, and a person is one BIGINT (the letter's code times 10^9 plus
+    # the number, one-to-one on such keys): the window below partitions on it and sorts the
+    # spells faster than on the letter and the number (SECMBUS at national scale, the overlap
+    # check alone: 28 -> 18 s; it was 50 s on the two strings). Should a rule ever let another
+    # key through, the packing stops with an error instead of merging persons, and a plain CAST
+    # fails loudly.
     source, number = (_quote(k) for k in KEY)
+    n = f"CAST({number} AS BIGINT)"
+    person = f"""CASE WHEN length({source}) = 1 AND {n} BETWEEN 0 AND {PERSON_BASE - 1}
+        THEN CAST(ascii({source}) AS BIGINT) * {PERSON_BASE} + {n}
+        ELSE error('{PERSON_PACKING_ERROR}') END"""
     spells = f"""
-        SELECT {ROW}, {source} AS person_0, CAST({number} AS BIGINT) AS person_1,
+        SELECT {ROW}, {person} AS person,
                CAST({start} AS INTEGER) AS s,
                CASE WHEN {end} IN ({_list(OPEN_ENDS)}) THEN 99999999
                     ELSE CAST({end} AS INTEGER) END AS e
@@ -611,7 +621,7 @@ def _check_spells(con, relation: str, rule: TableRule, out: Outcome) -> None:
         overlap = f"""
             SELECT {ROW} FROM (
                 SELECT {ROW}, s, max(e) OVER (
-                    PARTITION BY {", ".join(f"person_{i}" for i in range(len(KEY)))}
+                    PARTITION BY person
                     ORDER BY s, e, {ROW}
                     ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS previous_end
                 FROM ({spells}))
