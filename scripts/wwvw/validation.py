@@ -557,14 +557,20 @@ def check_table(
     if rule.key and present.issuperset(rule.key):
         keys = ", ".join(f"upper(trim({_quote(k)})) AS k{i}" for i, k in enumerate(rule.key))
         names = ", ".join(f"k{i}" for i in range(len(rule.key)))
-        query = f"""
-            WITH k AS (SELECT {ROW}, {keys} FROM {relation})
-            SELECT {ROW} FROM k SEMI JOIN (
-                SELECT {names} FROM k GROUP BY ALL HAVING count(*) > 1
-            ) USING ({names})"""
+        # the duplicated keys first (one pass); the rows holding them only when there are any
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE duplicated_keys AS "
+            f"SELECT {names} FROM (SELECT {keys} FROM {relation}) GROUP BY ALL HAVING count(*) > 1"
+        )
+        duplicated = con.execute("SELECT count(*) FROM duplicated_keys").fetchall()[0][0]
+        query = (
+            f"SELECT {ROW} FROM (SELECT {ROW}, {keys} FROM {relation}) "
+            f"SEMI JOIN duplicated_keys USING ({names})"
+        )
         columns_label = ", ".join(rule.key)
         detail = f"the key ({columns_label}) occurs more than once; it must be unique"
-        _count_table_check(out, columns_label, "duplicate_key", *_flagged(con, query), detail)
+        flagged = _flagged(con, query) if duplicated else (0, [])
+        _count_table_check(out, columns_label, "duplicate_key", *flagged, detail)
     if rule.spell and present.issuperset((*KEY, *rule.spell)):
         _check_spells(con, relation, rule, out)
 
