@@ -13,7 +13,6 @@ import struct
 import tempfile
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 import pyarrow.parquet as pq
 import pyreadstat
@@ -38,7 +37,7 @@ class SavWriter:
         self.path = Path(path)
         self.widths = widths
         self.segments = {c: -(-w // 8) * 8 for c, w in widths.items()}
-        self.dtype = np.dtype([(c, f"S{s}") for c, s in self.segments.items()])
+        self.case_bytes = sum(self.segments.values())
         self.rows = 0
         self._handle = self.path.open("wb")
         self._handle.write(self._dictionary(column_labels or {}, value_labels or {}, file_label))
@@ -56,7 +55,7 @@ class SavWriter:
                 variable_format={c: f"A{w}" for c, w in self.widths.items()},
             )
             raw = probe.read_bytes()
-        case_bytes = sum(self.segments.values())
+        case_bytes = self.case_bytes
         nominal = struct.unpack(
             "<i", raw[SAV_NOMINAL_CASE_SIZE_OFFSET : SAV_NOMINAL_CASE_SIZE_OFFSET + 4]
         )[0]
@@ -69,14 +68,22 @@ class SavWriter:
         return bytes(header)
 
     def write(self, block: pl.DataFrame) -> None:
-        cases = np.empty(block.height, dtype=self.dtype)
-        for column, segment in self.segments.items():
-            values = block[column].fill_null("")
-            too_wide = values.str.len_bytes() > self.widths[column]
+        """Append the block's cases: each row's strings padded to their segments and joined, all
+        rows joined into one byte string in polars (no per-value numpy strings: those were a
+        third of the generator's time)."""
+        for column in self.segments:
+            too_wide = block[column].fill_null("").str.len_bytes() > self.widths[column]
             if too_wide.any():
                 raise ValueError(f"{self.path.name}: {column} wider than {self.widths[column]}")
-            cases[column] = values.str.pad_end(segment).to_numpy().astype(f"S{segment}")
-        cases.tofile(self._handle)
+        cases = block.select(
+            pl.concat_str(
+                [pl.col(c).fill_null("").str.pad_end(s) for c, s in self.segments.items()]
+            ).str.join("")
+        ).item()
+        if not cases.isascii():  # padding counts characters; the layout needs one byte each
+            raise ValueError(f"{self.path.name}: a string that is not ASCII")
+        data = cases.encode("ascii")
+        self._handle.write(data)
         self.rows += block.height
 
     def close(self) -> None:
