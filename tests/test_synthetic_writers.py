@@ -59,6 +59,22 @@ def test_sav_refuses_values_wider_than_the_variable(tmp_path):
         writer.write(pl.DataFrame({"RINPERSOON": ["1234567890"]}))
 
 
+def test_sav_refuses_a_string_that_is_not_ascii(tmp_path):
+    # padding counts characters: an é (two bytes) would shift every later case by one byte
+    writer = SavWriter(tmp_path / "x.sav", {"GEM": 4})
+    with pytest.raises(ValueError, match="x.sav: a string that is not ASCII"):
+        writer.write(pl.DataFrame({"GEM": ["abé"]}))
+
+
+def test_sav_writes_an_empty_block_as_no_cases(tmp_path):
+    writer = SavWriter(tmp_path / "x.sav", WIDTHS)
+    writer.write(block(0, 0))
+    writer.write(block(0, 2))
+    writer.close()
+    frame, meta = pyreadstat.read_sav(tmp_path / "x.sav")
+    assert meta.number_rows == 2 and pl.from_pandas(frame).equals(block(0, 2))
+
+
 def test_csv_and_parquet_copies(tmp_path):
     for cls, name in ((CsvWriter, "x.csv"), (ParquetWriter, "x.parquet")):
         writer = cls(tmp_path / name, WIDTHS)
