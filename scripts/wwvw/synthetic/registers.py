@@ -16,6 +16,7 @@ from .calendar import (
     OPEN_END_SENTINELS,
     first_day,
     last_day,
+    text,
     ymd,
 )
 from .timelines import runs
@@ -69,6 +70,12 @@ def object_number(index: np.ndarray) -> pl.Series:
     return pl.Series("RINOBJECTNUMMER", value).cast(pl.String).str.zfill(12)
 
 
+def string_frame(columns: dict) -> pl.DataFrame:
+    """A frame of String columns from strings, object arrays of strings or Series (an empty
+    object array would otherwise become an Object column)."""
+    return pl.DataFrame(columns, schema_overrides=dict.fromkeys(columns, pl.String))
+
+
 def pick(rng: np.random.Generator, options: list[str], n: int) -> np.ndarray:
     return np.array(options, dtype=object)[rng.integers(0, len(options), n)]
 
@@ -96,17 +103,17 @@ def gba_person(
         members = migration == group
         origin[members] = pick(rng, codes, int(members.sum()))
     generation = np.where(migration == "dutch", "0", np.where(rng.random(n) < 0.6, "1", "2"))
-    return pl.DataFrame(
+    return string_frame(
         {
             "RINPERSOONS": "R",
             "RINPERSOON": rins,
             "GBAGESLACHT": np.where(sex == "man", "1", np.where(sex == "woman", "2", "-")),
-            "GBAGEBOORTEJAAR": np.asarray(birth_year).astype(str),
-            "GBAGEBOORTEMAAND": np.char.zfill(np.asarray(birth_month).astype(str), 2),
-            "GBAHERKOMSTGROEPERING": origin.astype(str),
+            "GBAGEBOORTEJAAR": text(birth_year),
+            "GBAGEBOORTEMAAND": text(birth_month),
+            "GBAHERKOMSTGROEPERING": origin,
             "GBAGENERATIE": generation,
         }
-    )
+    ).with_columns(pl.col("GBAGEBOORTEMAAND").str.zfill(2))
 
 
 def secm_spells(
@@ -122,13 +129,13 @@ def secm_spells(
     ongoing = end == T.shape[1] - 1
     ends = last_day(end).astype(object)
     ends[ongoing] = last_day(end[ongoing]) if older_version else open_ends(rng, int(ongoing.sum()))
-    return pl.DataFrame(
+    return string_frame(
         {
             "RINPERSOONS": "R",
             "RINPERSOON": rins.gather(person),
             "AANVSECM": first_day(start),
-            "EINDSECM": ends.astype(str),
-            "SECM": code.astype(str),
+            "EINDSECM": ends,
+            "SECM": text(code),
         }
     )
 
@@ -147,9 +154,9 @@ def address_spells(
     of the month of the move the person still lives at address s). Every address is a new object.
     """
     n = rins.len()
-    begin = (
+    begin = text(
         rng.integers(1995, 2010, n) * 10000 + rng.integers(1, 13, n) * 100 + rng.integers(1, 29, n)
-    ).astype(str)
+    )
     alive = np.ones(n, dtype=bool)
     no_move = (np.full(n, -1), np.full(n, 2))
     frames, objects = [], []
@@ -157,11 +164,11 @@ def address_spells(
         month, day = moves[s] if s < len(moves) else no_move
         moving = alive & (month >= 0)
         safe = np.maximum(month, 0)
-        end = np.where(moving, ymd(safe, day - 1), open_ends(rng, n).astype(str))
+        end = np.where(moving, ymd(safe, day - 1), open_ends(rng, n))
         idx = np.flatnonzero(alive)
         obj = object_number((first_index + idx) * 4 + s)
         frames.append(
-            pl.DataFrame(
+            string_frame(
                 {
                     "RINPERSOONS": "R",
                     "RINPERSOON": rins.gather(idx),
@@ -172,7 +179,7 @@ def address_spells(
                 }
             )
         )
-        objects.append(pl.DataFrame({"RINOBJECTNUMMER": obj, "gem": muni[idx].astype(str)}))
+        objects.append(string_frame({"RINOBJECTNUMMER": obj, "gem": muni[idx]}))
         begin = np.where(moving, ymd(safe, day), begin)
         alive = moving
     spells = pl.concat(frames).sort("RINPERSOON", "GBADATUMAANVANGADRESHOUDING")
@@ -201,14 +208,14 @@ def household_spells(
     attrs_other = _household_attributes(rng, rng.random(n) < 0.6, rng.random(n) < 0.4)
     first = {k: np.where(covering_first, attrs_ref[k], attrs_other[k]) for k in attrs_ref}
     second = {k: np.where(covering_first, attrs_other[k], attrs_ref[k]) for k in attrs_ref}
-    begin = (rng.integers(1990, 2009, n) * 10000 + 101).astype(str)
+    begin = text(rng.integers(1990, 2009, n) * 10000 + 101)
     boundary_end = ymd(np.clip(change, 0, N_MONTHS - 1), change_day)
     boundary_start = ymd(np.clip(change, 0, N_MONTHS - 1), change_day + 1)
     only_one = change >= N_MONTHS
-    end_first = np.where(only_one, open_ends(rng, n).astype(str), boundary_end)
+    end_first = np.where(only_one, open_ends(rng, n), boundary_end)
     frames = [
         _household_frame(rins, begin, end_first, first, np.ones(n, bool)),
-        _household_frame(rins, boundary_start, open_ends(rng, n).astype(str), second, ~only_one),
+        _household_frame(rins, boundary_start, open_ends(rng, n), second, ~only_one),
     ]
     return pl.concat(frames).sort("RINPERSOON", "DATUMAANVANGHH")
 
@@ -235,17 +242,17 @@ def _household_attributes(rng, single, children) -> dict[str, np.ndarray]:
 
 def _household_frame(rins, begin, end, attrs, keep) -> pl.DataFrame:
     idx = np.flatnonzero(keep)
-    return pl.DataFrame(
+    return string_frame(
         {
             "RINPERSOONS": "R",
             "RINPERSOON": rins.gather(idx),
             "DATUMAANVANGHH": begin[idx],
             "DATUMEINDEHH": end[idx],
-            "TYPHH": np.char.rjust(attrs["TYPHH"][idx].astype(str), 2),
-            "PLHH": np.char.rjust(attrs["PLHH"][idx].astype(str), 2),
-            "AANTALKINDHH": attrs["AANTALKINDHH"][idx].astype(str),
+            "TYPHH": text(attrs["TYPHH"][idx]),
+            "PLHH": text(attrs["PLHH"][idx]),
+            "AANTALKINDHH": text(attrs["AANTALKINDHH"][idx]),
         }
-    )
+    ).with_columns(pl.col("TYPHH", "PLHH").str.pad_start(2))
 
 
 def education_rows(
@@ -258,18 +265,18 @@ def education_rows(
         members = level == name
         code[members] = pick(rng, codes, int(members.sum()))
     idx = np.flatnonzero(present)
-    return pl.DataFrame(
+    return string_frame(
         {
             "RINPERSOONS": "R",
             "RINPERSOON": rins.gather(idx),
-            "OPLNIVSOI2016AGG4HBMETNIRWO": code[idx].astype(str),
+            "OPLNIVSOI2016AGG4HBMETNIRWO": code[idx],
         }
     )
 
 
 def presence_rows(rins: pl.Series, present: np.ndarray) -> pl.DataFrame:
     """Rows of a presence file (WANBZVWTAB): the persons flagged that year."""
-    return pl.DataFrame({"RINPERSOONS": "R", "RINPERSOON": rins.filter(pl.Series(present))})
+    return string_frame({"RINPERSOONS": "R", "RINPERSOON": rins.filter(pl.Series(present))})
 
 
 def condition_groups(
@@ -328,8 +335,9 @@ def medicine_rows(
                     flat[offsets[group[both]] + second[both]],
                     pick(rng, NON_CHRONIC_ATC, extra_person.size),
                 ]
-            ).astype(str),
-        }
+            ),
+        },
+        schema_overrides={"ATC4": pl.String},
     ).unique(maintain_order=True)
     return frame.select(
         pl.lit("R").alias("RINPERSOONS"),
