@@ -5,6 +5,7 @@ import hashlib
 import polars as pl
 import pyreadstat
 import pytest
+from wwvw.synthetic import writers
 from wwvw.synthetic.writers import CsvWriter, ParquetWriter, SavWriter
 
 WIDTHS = {"RINPERSOONS": 1, "RINPERSOON": 9, "SECM": 2, "EINDSECM": 8}
@@ -41,6 +42,18 @@ def test_sav_round_trip_in_blocks(tmp_path):
     }
     assert meta.variable_value_labels == {"SECM": {"22": "Bijstand"}}
     assert meta.column_names_to_labels["SECM"] == "Categorie"
+
+
+def test_sav_bytes_do_not_depend_on_how_many_cases_are_joined_at_once(tmp_path, monkeypatch):
+    digests = []
+    for name, per_write in (("whole.sav", 100_000), ("pieces.sav", 7)):
+        monkeypatch.setattr(writers, "CASES_PER_WRITE", per_write)
+        writer = SavWriter(tmp_path / name, WIDTHS)
+        writer.write(block(0, 50))
+        writer.close()
+        digests.append(hashlib.sha256((tmp_path / name).read_bytes()).hexdigest())
+    assert digests[0] == digests[1]
+    assert pl.from_pandas(pyreadstat.read_sav(tmp_path / "pieces.sav")[0]).equals(block(0, 50))
 
 
 def test_sav_bytes_are_reproducible(tmp_path):

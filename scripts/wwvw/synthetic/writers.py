@@ -21,6 +21,7 @@ SAV_NOMINAL_CASE_SIZE_OFFSET = 68
 SAV_CASE_COUNT_OFFSET = 80
 SAV_CREATION_OFFSET = 92  # 9 bytes date "dd mmm yy" + 8 bytes time "hh:mm:ss"
 FIXED_CREATION = b"01 Jan 19" + b"00:00:00"  # no timestamps in data files: same seed, same bytes
+CASES_PER_WRITE = 100_000  # cases joined into one string at a time: bounds the writer's memory
 
 
 class SavWriter:
@@ -75,15 +76,14 @@ class SavWriter:
             too_wide = block[column].fill_null("").str.len_bytes() > self.widths[column]
             if too_wide.any():
                 raise ValueError(f"{self.path.name}: {column} wider than {self.widths[column]}")
-        cases = block.select(
-            pl.concat_str(
-                [pl.col(c).fill_null("").str.pad_end(s) for c, s in self.segments.items()]
-            ).str.join("")
-        ).item()
-        if not cases.isascii():  # padding counts characters; the layout needs one byte each
-            raise ValueError(f"{self.path.name}: a string that is not ASCII")
-        data = cases.encode("ascii")
-        self._handle.write(data)
+        case = pl.concat_str(
+            [pl.col(c).fill_null("").str.pad_end(s) for c, s in self.segments.items()]
+        )
+        for piece in block.iter_slices(CASES_PER_WRITE):
+            cases = piece.select(case.str.join("")).item()
+            if not cases.isascii():  # padding counts characters; the layout needs one byte each
+                raise ValueError(f"{self.path.name}: a string that is not ASCII")
+            self._handle.write(cases.encode("ascii"))
         self.rows += block.height
 
     def close(self) -> None:
