@@ -34,8 +34,6 @@ import numpy as np
 import polars as pl
 
 from . import disclosure as sdc
-from .estimation.instruments import add_propensities, drop_small_caseloads, propensity_column
-from .estimation.matrices import BOOLEAN_COVARIATES, CATEGORICAL_COVARIATES
 from .outputs import RELEASED_TABLES, VALIDITY_TABLES  # noqa: F401  (re-exported)
 
 DEPARTMENTS = ("matching", "prematching", "activering")
@@ -183,6 +181,10 @@ def leniency_bins(
     clients, at the bin's mean propensity; `slope` is its slope (percentage points of referral per
     percentage point of propensity).
     """
+    # imported here, not at the top: the estimation package loads scipy (about 0.2 s), and the
+    # report and export jobs, which import this module too, do not need it
+    from .estimation.instruments import add_propensities, drop_small_caseloads, propensity_column
+
     sample = add_propensities(drop_small_caseloads(cohort, min_caseload), departments, kind)
     rows = []
     for department in departments:
@@ -336,6 +338,8 @@ def interventions_summary(qc: pl.DataFrame) -> pl.DataFrame:
 def model_size_bound(cohort: pl.DataFrame) -> int:
     """An upper bound on the parameters of any model estimated on the cohort: an intercept,
     every treatment, every covariate dummy, every assignment cell and every caseworker."""
+    from .estimation.matrices import BOOLEAN_COVARIATES, CATEGORICAL_COVARIATES  # as above
+
     covariate_levels = sum(cohort[c].n_unique() for c in CATEGORICAL_COVARIATES if c in cohort)
     covariate_levels += sum(1 for c in BOOLEAN_COVARIATES if c in cohort)
     return (
