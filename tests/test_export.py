@@ -306,3 +306,30 @@ def test_models_of_small_subgroups_are_left_out_and_recorded(tmp_path):
     assert "40" not in note["detail"]
     final = checks.filter((pl.col("check") == "residual_df") & (pl.col("stage") == "suppress"))
     assert final["status"].to_list() == ["pass"]
+
+
+def test_output_check_rows_read_stage_by_stage_then_file_by_file():
+    rows = [  # as the jobs hand them over: tables, then the linkage report, then validity
+        ("tables/t1.csv", "min_count", "prepare"),
+        ("tables/t1.csv", "dominance", "suppress"),
+        ("tables/t1.csv", "min_count", "suppress"),
+        ("qc/linkage.csv", "min_count", "suppress"),
+        ("validity/v.csv", "margins", "prepare"),
+        ("old.csv", "min_count", ""),
+        ("figures/f.png", "identifiers", "final"),
+    ]
+    checks = pl.DataFrame(
+        [(f, c, "pass", "", s) for f, c, s in rows],
+        schema=list(release.CHECK_COLUMNS),
+        orient="row",
+    )
+    ordered = release.in_stage_order(checks)
+    assert ordered.select("file", "check", "stage").rows() == [
+        ("tables/t1.csv", "min_count", "prepare"),
+        ("validity/v.csv", "margins", "prepare"),
+        ("qc/linkage.csv", "min_count", "suppress"),
+        ("tables/t1.csv", "dominance", "suppress"),  # a file's checks in the order they ran
+        ("tables/t1.csv", "min_count", "suppress"),
+        ("figures/f.png", "identifiers", "final"),
+        ("old.csv", "min_count", ""),
+    ]

@@ -39,6 +39,7 @@ from .outputs import RELEASED_TABLES, VALIDITY_TABLES  # noqa: F401  (re-exporte
 DEPARTMENTS = ("matching", "prematching", "activering")
 OUTPUT_CHECK = sdc.OUTPUT_CHECK
 CHECK_COLUMNS = ("file", "check", "status", "detail", "stage")
+STAGES = ("prepare", "suppress", "final")  # the order in which a released file passes them
 NICE_WIDTHS = (0.0025, 0.005, 0.01, 0.02, 0.025, 0.05, 0.1, 0.2)
 
 
@@ -449,6 +450,13 @@ def check_frame(checks: pl.DataFrame, stage: str) -> pl.DataFrame:
     return checks.with_columns(pl.lit(stage).alias("stage")).select(CHECK_COLUMNS)
 
 
+def in_stage_order(checks: pl.DataFrame) -> pl.DataFrame:
+    """Checks stage by stage (prepare, suppress, final, then any other), file by file within a
+    stage, each file's checks in the order they ran: the rows come from several jobs."""
+    rank = pl.col("stage").replace_strict(STAGES, range(len(STAGES)), default=len(STAGES))
+    return checks.sort(rank, "file", maintain_order=True)
+
+
 def read_checks(path: str | Path) -> pl.DataFrame:
     frame = pl.read_csv(path, infer_schema=False)
     if "stage" not in frame.columns:
@@ -483,7 +491,7 @@ def build_bundle(
         target = staging / "bundle"
         checks = check_frame(sdc.build_export(files, rules, target, thresholds), stage)
         if earlier is not None and earlier.height:
-            checks = pl.concat([earlier.select(CHECK_COLUMNS), checks])
+            checks = in_stage_order(pl.concat([earlier.select(CHECK_COLUMNS), checks]))
         checks.write_csv(target / OUTPUT_CHECK)
         if sdc.check_file(target / OUTPUT_CHECK):
             raise sdc.DisclosureError(f"{OUTPUT_CHECK} [identifiers]: a detail holds a RIN")
