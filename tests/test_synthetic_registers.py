@@ -13,6 +13,11 @@ def test_text_writes_integers_as_numpy_does(values):
     assert text(array).tolist() == array.astype(str).tolist()
 
 
+def test_text_refuses_what_is_not_an_integer():
+    with pytest.raises(TypeError, match="integers, not bool"):
+        text(np.array([True]))
+
+
 def test_ymd_gives_cbs_date_strings():
     assert ymd(np.array([0, 107]), np.array([1, 31])).tolist() == ["20100101", "20181231"]
 
@@ -60,5 +65,6 @@ def test_every_register_block_is_all_strings(n):
 def test_codes_keep_their_padding():
     frames = dict(blocks(5))
     assert frames["persons"]["GBAGEBOORTEMAAND"].unique().to_list() == ["03"]
-    assert frames["households"]["TYPHH"].str.len_chars().unique().to_list() == [2]
+    for code in ("TYPHH", "PLHH"):  # one digit, with a leading space
+        assert frames["households"][code].str.len_chars().unique().to_list() == [2]
     assert frames["secm"]["SECM"].is_in(["11", "22", "31"]).all()

@@ -56,11 +56,14 @@ def ymd(m: np.ndarray, day: np.ndarray) -> np.ndarray:
 
 
 def text(values: np.ndarray) -> np.ndarray:
-    """Integers as decimal strings, in an object array (as numpy's astype(str) writes them).
+    """Integers (a 1-d array) as decimal strings, in an object array (as numpy's astype(str) writes them).
 
     Formatted by polars: numpy's fixed-width unicode strings were slow to make and slow to hand
     to polars (together about a quarter of the generator's time)."""
-    return pl.Series(np.asarray(values)).cast(pl.String).to_numpy()
+    values = np.asarray(values)
+    if values.dtype.kind not in "iu":  # booleans and floats print unlike numpy's astype(str)
+        raise TypeError(f"text() takes integers, not {values.dtype}")
+    return pl.Series(values).cast(pl.String).to_numpy()
 
 
 def to_datetime64(m: np.ndarray, day: np.ndarray) -> np.ndarray:
