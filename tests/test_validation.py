@@ -79,7 +79,8 @@ def test_a_delivery_error_ends_the_script_with_status_1_and_the_message(caplog):
     "column",
     ["BSN", "bsn_nummer", "Burgerservicenummer", "clientBsn", "NAAM", "Naam client",
      "CLIENTNAAM", "achternaam", "VoorNaam", "first_name", "ADRES", "Straat", "huisnummer",
-     "email"],
+     "email", "BSNNUMMER", "BSNNR", "Bsnnummer", "BSN_NR", "Burgerservicenr", "Volledige naam",
+     "VOLLEDIGE_NAAM", "Persoonsnaam", "Naam partner", "Meisjesnaam", "Geboortenaam"],
 )  # fmt: skip
 def test_identifier_like_column_names_are_refused(column):
     assert identifier_kind(column, municipal=True) is not None
@@ -88,8 +89,10 @@ def test_identifier_like_column_names_are_refused(column):
 
 
 @pytest.mark.parametrize(
-    "column", ["LOCATIE_NAAM", "INTERVENTIENAAM", "GEBOORTEJAAR", "GBAGEBOORTEMAAND", "POSTCODE"]
-)
+    "column",
+    ["LOCATIE_NAAM", "INTERVENTIENAAM", "GEBOORTEJAAR", "GBAGEBOORTEMAAND", "POSTCODE",
+     "AANTALKINDHH", "KIND_AANTAL", "JOBSNELHEID", "WERKCONSULENT"],
+)  # fmt: skip
 def test_ordinary_column_names_pass(column):
     assert identifier_kind(column, municipal=True) is None
 
@@ -353,11 +356,31 @@ def test_windows_1252_behind_a_utf8_bom_is_read():
     assert "behind a UTF-8 byte-order mark" in cleaned.report["value"][0]
 
 
-def test_a_missing_header_does_not_put_a_rin_in_the_message():
-    data = b"R;000012345;PW;01-01-2015;\r\nR;000012346;PW;01-01-2015;\r\n"
-    with pytest.raises(ExtractError, match="missing column") as error:
+@pytest.mark.parametrize("rin", ["000012345", VALID_BSN])  # the second passes the eleven-test
+def test_a_missing_header_does_not_put_a_rin_or_a_row_in_the_message(rin):
+    data = f"R;{rin};PW;17-01-2015;\r\nR;000012346;PW;01-01-2015;\r\n".encode()
+    with pytest.raises(ExtractError, match="the header row is missing") as error:
         clean_extract(data, "uitkeringen.csv", EXTRACTS["uitkeringen"])
-    assert "000012345" not in str(error.value)
+    assert rin not in str(error.value) and "17-01-2015" not in str(error.value)
+
+
+def test_a_comma_separated_file_is_described_not_quoted():
+    data = f"R,{VALID_BSN},PW,17-01-2015,\r\n".encode()
+    with pytest.raises(ExtractError, match="found 5 fields separated by ','") as error:
+        clean_extract(data, "uitkeringen.csv", EXTRACTS["uitkeringen"])
+    assert "17-01-2015" not in str(error.value) and VALID_BSN not in str(error.value)
+
+
+def test_a_carriage_return_inside_a_field_is_an_extract_error_naming_the_line():
+    data = extract_bytes(["R;000000001;PW;01-01-2015;", "R;000000002;P\rW;01-01-2015;"])
+    with pytest.raises(ExtractError, match=r"uitkeringen\.csv: cannot be read .* at line 3"):
+        clean_extract(data, "uitkeringen.csv", EXTRACTS["uitkeringen"])
+
+
+def test_a_column_name_is_quoted_with_its_numbers_masked():
+    with pytest.raises(PrivacyError) as error:
+        check_column_names("x.csv", ["RINPERSOON", f"BSN {VALID_BSN}"], municipal=True)
+    assert VALID_BSN not in str(error.value) and "'BSN <number>'" in str(error.value)
 
 
 def test_spells_of_an_s_and_an_r_person_with_one_number_do_not_overlap(tmp_path):

@@ -88,10 +88,15 @@ def read_extract(data: bytes, name: str, columns: list[str]) -> tuple[pl.DataFra
     header = text.splitlines()[0]
     if ";" not in header:
         raise ExtractError(
-            f"{name}: expected ';' as delimiter in the header line, found "
-            f"{mask_numbers(header[:80])!r}"
+            f"{name}: expected ';' as delimiter in the header line, {_delimiter(header)}"
         )
     header_names = _check_fields(text, name)
+    if not {n.strip().upper() for n in header_names} & set(columns):
+        # said before anything quotes the first line: without a header it is a person's row
+        raise ExtractError(
+            f"{name}: the first line names none of the expected columns ({', '.join(columns)}): "
+            "the header row is missing, or this is another file"
+        )
     try:
         frame = pl.read_csv(text.encode("utf-8"), separator=";", infer_schema=False)
     except pl.exceptions.PolarsError:
@@ -127,18 +132,32 @@ def _check_fields(text: str, name: str) -> list[str]:
     """The header's column names; every data row must have as many fields as the header (a
     short row would otherwise read as missing values at its end)."""
     reader = csv.reader(io.StringIO(text), delimiter=";")
-    header = next(reader, [])
-    ragged = [
-        row_number
-        for row_number, fields in enumerate(reader, start=1)
-        if fields and len(fields) != len(header)
-    ]
+    try:
+        header = next(reader, [])
+        ragged = [
+            row_number
+            for row_number, fields in enumerate(reader, start=1)
+            if fields and len(fields) != len(header)
+        ]
+    except csv.Error as error:  # e.g. a carriage return inside an unquoted field
+        raise ExtractError(
+            f"{name}: cannot be read as a ';'-separated CSV at line {reader.line_num}: {error}"
+        ) from None
     if ragged:
         raise ExtractError(
             f"{name}: {len(ragged)} row(s) do not have the {len(header)} ';'-separated fields "
             f"of the header: {example_rows(ragged)}"
         )
     return header
+
+
+def _delimiter(header: str) -> str:
+    """What the header line looks like instead, without quoting it (it may be a person's row)."""
+    counts = {repr(d): header.count(d) for d in (",", "\t", "|", " ")}
+    found, times = max(counts.items(), key=lambda item: item[1])
+    if not times:
+        return f"found one field of {len(header)} characters"
+    return f"found {times + 1} fields separated by {found}"
 
 
 def parse_dates(column: pl.Expr) -> pl.Expr:

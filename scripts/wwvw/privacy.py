@@ -24,7 +24,7 @@ from pathlib import Path
 import polars as pl
 
 from .disclosure import check_file
-from .errors import DeliveryError, example_rows
+from .errors import DeliveryError, example_rows, mask_numbers
 
 RIN_COLUMNS = frozenset({"RINPERSOONS", "RINPERSOON"})
 
@@ -32,10 +32,14 @@ RIN_COLUMNS = frozenset({"RINPERSOONS", "RINPERSOON"})
 # anything that is not a letter or digit, and at lower-to-upper case changes) and with the whole
 # name squashed to letters and digits ("date_of_birth" -> "dateofbirth").
 _BSN = ("bsn", "burgerservicenummer", "sofinummer", "sofinr", "socialsecuritynumber", "ssn")
+# ... and any word that begins with one of these stems (BSNNUMMER, BSNNR, Burgerservicenr) or,
+# for "bsn", ends with it (CLIENTBSN)
+_BSN_STEMS = ("bsn", "burgerservice", "sofinum", "sofinr")
 _NAMES = (
     "achternaam", "voornaam", "voornamen", "voorletters", "roepnaam", "geslachtsnaam",
     "familienaam", "tussenvoegsel", "firstname", "lastname", "surname", "fullname", "givenname",
-    "initials",
+    "initials", "meisjesnaam", "geboortenaam", "persoonsnaam", "partnernaam", "volledigenaam",
+    "eigennaam", "naamgebruik",
 )  # fmt: skip
 # "naam" alone names a person only as the whole column name or with a person word (NAAM,
 # NAAM_CLIENT); LOCATIE_NAAM or INTERVENTIENAAM name a place or a programme.
@@ -52,7 +56,10 @@ _BIRTH_DATE = (
     "birthday", "geboortedatumclient",
 )  # fmt: skip
 # Compounds a municipality writes without a separator: CLIENTNAAM, KLANTADRES, CLIENT_BSN.
-_OWNERS = ("client", "klant", "persoon", "aanvrager", "deelnemer", "cliënt")
+_OWNERS = (
+    "client", "klant", "persoon", "aanvrager", "deelnemer", "cliënt", "partner", "echtgenoot",
+    "echtgenote", "ouder", "moeder", "vader", "kind", "volledige", "volledig", "full",
+)  # fmt: skip
 
 IDENTIFIER_KINDS: dict[str, tuple[str, ...]] = {
     "a citizen service number (BSN)": _BSN,
@@ -95,6 +102,20 @@ def _matches(column: str, vocabulary: Iterable[str]) -> bool:
     return bool(name_words(column) & _with_owners(vocabulary))
 
 
+def _names_a_bsn(column: str) -> bool:
+    """BSN, BSNNUMMER, BSN_NR, Burgerservicenr, CLIENTBSN, sofinummer."""
+    words = name_words(column)
+    return _matches(column, _BSN) or any(
+        w.startswith(_BSN_STEMS) or w.endswith("bsn") for w in words
+    )
+
+
+def shown(column: str) -> str:
+    """A column name as a message may quote it: long digit runs masked, at most 60 characters
+    (a file without a header row has data where its names should be)."""
+    return repr(mask_numbers(column)[:60])
+
+
 def _is_plain_name(column: str) -> bool:
     """NAAM, Naam client, CLIENT_NAAM; not LOCATIE_NAAM."""
     words = name_words(column)
@@ -112,6 +133,8 @@ def identifier_kind(column: str, municipal: bool, columns: Iterable[str] = ()) -
     """
     if column.strip().upper() in RIN_COLUMNS:
         return None
+    if _names_a_bsn(column):
+        return "a citizen service number (BSN)"
     for kind, vocabulary in IDENTIFIER_KINDS.items():
         if _matches(column, vocabulary):
             return kind
@@ -135,7 +158,7 @@ def check_column_names(file: str, columns: Iterable[str], municipal: bool) -> No
         if (kind := identifier_kind(column, municipal, columns)) is not None
     ]
     if found:
-        listing = "; ".join(f"column {c!r} (column {p}) looks like {k}" for p, c, k in found)
+        listing = "; ".join(f"column {shown(c)} (column {p}) looks like {k}" for p, c, k in found)
         raise PrivacyError(
             f"{file}: refused, the file carries a direct identifier: {listing}. Direct "
             "identifiers must not enter the project: ask the supplier (CBS) for a delivery "
@@ -178,7 +201,7 @@ def check_municipal_values(file: str, frame: pl.DataFrame) -> None:
         rows = bsn_like_rows(text)
         if rows:
             problems.append(
-                f"column {column!r}: a nine-digit number that passes the BSN eleven-test in "
+                f"column {shown(column)}: a nine-digit number that passes the BSN eleven-test in "
                 f"{example_rows([r + 1 for r in rows])}"
             )
         if not _matches(column, _POSTCODE):
@@ -187,7 +210,7 @@ def check_municipal_values(file: str, frame: pl.DataFrame) -> None:
         if postcode.any():
             rows = [r + 1 for r in postcode.arg_true().to_list()]
             problems.append(
-                f"column {column!r}: a postcode with a house number in {example_rows(rows)}"
+                f"column {shown(column)}: a postcode with a house number in {example_rows(rows)}"
             )
     if problems:
         raise PrivacyError(
