@@ -434,6 +434,21 @@ def test_csv_unnamed_index_column_and_bom_are_dropped(tmp_path):
     }
 
 
+def test_csv_rows_with_a_field_too_many_or_too_few_are_refused_by_row(tmp_path):
+    # polars reads only the requested columns: "R;510;877278" would give RINPERSOON 510 quietly
+    source = tmp_path / "WANBZVW2015TABV1.csv"
+    lines = [";RINPERSOONS;RINPERSOON", "0;R;385082161", "1;R;510;877278", "2;R;385082168", "3;R"]
+    source.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out.parquet"
+    with pytest.raises(InputError, match="WANBZVW2015TABV1.csv: rows that do not") as error:
+        convert_to_parquet(source, out, ["RINPERSOONS", "RINPERSOON"])
+    message = str(error.value)
+    assert "too many columns: 1 row(s), data row 2" in message
+    assert "missing columns: 1 row(s), data row 4" in message
+    assert "877278" not in message and "385082161" not in message
+    assert not out.exists()
+
+
 def test_parquet_columns_are_cast_to_strings(tmp_path):
     source = tmp_path / "MEDICIJN2015TABV1.parquet"
     pl.DataFrame(

@@ -44,13 +44,14 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pyreadstat
 from polars_readstat import scan_readstat
 
-from .errors import DeliveryError, mask_numbers
+from .errors import DeliveryError, example_rows, mask_numbers
 
 log = logging.getLogger("wwvw.ingest")
 
@@ -534,10 +535,46 @@ def sniff_separator(path: Path) -> str:
     return ";" if header.count(";") > header.count(",") else ","
 
 
+def check_csv_rows(path: Path, separator: str) -> None:
+    """Every data row of a CSV copy has the header's number of fields.
+
+    polars reads only the columns asked for, so a row with a field too many would shift the rest
+    of that row into other columns unnoticed (a RINPERSOON cut in two becomes another person's
+    key), and a row with fields too few would read as empty values. DuckDB's CSV reader collects
+    such rows (by line, not by content) in one parallel pass."""
+    con = duckdb.connect()
+    try:
+        con.execute(
+            "SELECT count(*) FROM read_csv(?, delim = ?, quote = '\"', escape = '\"', "
+            "header = true, all_varchar = true, null_padding = false, strict_mode = true, "
+            "store_rejects = true, rejects_table = 'rejected', rejects_scan = 'rejected_scans')",
+            [str(path), separator],
+        ).fetchall()
+        rejected = con.execute(
+            "SELECT error_type::VARCHAR, list(DISTINCT line - 1 ORDER BY line - 1) "
+            "FROM rejected GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+    except duckdb.Error as exc:
+        raise InputError(f"{path}: cannot read as CSV: {_describe(exc)}") from None
+    finally:
+        con.close()
+    if rejected:
+        problems = "; ".join(
+            f"{what.lower()}: {len(rows)} row(s), {example_rows(rows)}" for what, rows in rejected
+        )
+        raise InputError(
+            f"{path}: rows that do not have the header's fields ('{separator}'-separated), "
+            f"{problems}; ask for a new copy of the file"
+        )
+
+
 def _convert_csv(path: Path, out: Path, columns: list[str], chunk_rows: int) -> int:
-    """CSV: stream with polars, every column a string, empty fields as "" (as in SPSS)."""
+    """CSV: stream with polars, every column a string, empty fields as "" (as in SPSS), after
+    `check_csv_rows`."""
+    separator = sniff_separator(path)
+    check_csv_rows(path, separator)
     with _reading(path, "CSV"):
-        frame = pl.scan_csv(path, separator=sniff_separator(path), infer_schema=False)
+        frame = pl.scan_csv(path, separator=separator, infer_schema=False)
         source = match_columns(frame.collect_schema().names(), columns, path)
         selected = [pl.col(spelling).fill_null("").alias(out) for out, spelling in source.items()]
         frame.select(selected).sink_parquet(
