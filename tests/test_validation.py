@@ -130,6 +130,11 @@ def test_bsn_like_numbers_are_found_only_as_whole_nine_digit_runs():
     assert bsn_like_rows(text) == [0]
 
 
+def test_a_bsn_printed_in_groups_is_found_too():
+    text = pl.Series(["1112.22.333", "tel 1112 22 333", "1112.22.3334", "2015.01.012", None])
+    assert bsn_like_rows(text) == [0, 1]
+
+
 def test_bsn_in_a_municipal_column_is_refused_without_the_value():
     frame = pl.DataFrame({"RINPERSOON": [VALID_BSN, ""], "INTERVENTIE": ["a", f"x {VALID_BSN}"]})
     with pytest.raises(PrivacyError, match="'INTERVENTIE'.*data row 2") as error:

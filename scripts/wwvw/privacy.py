@@ -70,6 +70,8 @@ BIRTH_DATE_KIND = "a date of birth at day level"
 
 POSTCODE_WITH_HOUSE_NUMBER = r"[0-9]{4}\s?[A-Za-z]{2}[\s,.\-/]*[0-9]+"
 NINE_DIGITS = r"[0-9]+"
+# a BSN as it is often printed: 1234.56.782 or 1234 56 782 (not inside a longer number)
+GROUPED_BSN = r"(?:^|[^0-9.])([0-9]{4}[. ][0-9]{2}[. ][0-9]{3})(?:$|[^0-9])"
 BSN_WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, -1)
 
 
@@ -175,12 +177,18 @@ def passes_eleven_test(digits: pl.Expr) -> pl.Expr:
 
 
 def bsn_like_rows(values: pl.Series) -> list[int]:
-    """0-based rows of a text column holding a nine-digit run (not part of a longer number)
-    that passes the BSN eleven-test."""
+    """0-based rows of a text column holding a nine-digit run (not part of a longer number), or
+    one printed in groups (1234.56.782), that passes the BSN eleven-test."""
+    text = pl.col("text")
     runs = (
         pl.DataFrame({"text": values.cast(pl.String)})
         .with_row_index("row")
-        .select("row", pl.col("text").str.extract_all(NINE_DIGITS).alias("run"))
+        .select(
+            "row",
+            text.str.extract_all(NINE_DIGITS)
+            .list.concat(text.str.extract(GROUPED_BSN, 1).str.replace_all(r"[. ]", ""))
+            .alias("run"),
+        )
         .explode("run")
         .filter(pl.col("run").str.len_bytes() == 9)
     )
