@@ -46,19 +46,50 @@ def test_residualised_propensity_differs_from_raw(small_cohort):
 
 
 def test_split_sample_propensity_uses_only_the_other_half(small_cohort):
+    """Brute force: the mean over the caseworker's clients in the other half of their referral
+    net of the mean referral of their cell in that (their own) half."""
     seed = 5
     values = instruments.split_sample_propensities(small_cohort, ("matching",), seed=seed)[:, 0]
     half = instruments.random_halves(small_cohort.height, seed)
-    target = demean_within_groups(
-        department_dummies(small_cohort, ("matching",))[:, 0],
-        group_codes(small_cohort["cell"])[0],
-    )
+    referred = department_dummies(small_cohort, ("matching",))[:, 0]
+    cell = small_cohort["cell"].to_numpy()
     caseworker = small_cohort["caseworker"].to_numpy()
     for i in range(small_cohort.height):
-        donors = (caseworker == caseworker[i]) & (half != half[i])
-        expected = target[donors].mean() if donors.any() else np.nan
+        donors = np.flatnonzero((caseworker == caseworker[i]) & (half != half[i]))
+        targets = [
+            referred[k] - referred[(cell == cell[k]) & (half == half[k])].mean() for k in donors
+        ]
+        expected = np.mean(targets) if donors.size else np.nan
         np.testing.assert_allclose(values[i], expected, atol=1e-12)
     assert half.sum() == small_cohort.height // 2
+
+
+def other_department(department: str) -> str:
+    return "matching" if department != "matching" else "prematching"
+
+
+@pytest.mark.parametrize("client", [0, 7, 123])
+@pytest.mark.parametrize("kind", ["split_sample", "split_sample_raw"])
+def test_a_clients_referral_never_enters_an_instrument_of_its_own_half(small_cohort, client, kind):
+    """The split-sample instrument of a client depends on the other half only: changing one
+    client's department leaves every instrument of its half unchanged, its own included (the
+    residualised kind used to leak it through the whole-sample cell means)."""
+    seed = 3
+    departments = ("matching", "activering")
+    before = instruments.split_sample_propensities(
+        small_cohort, departments, seed, residualised=kind == "split_sample"
+    )
+    department = small_cohort["department"].to_list()
+    department[client] = other_department(department[client])
+    changed = small_cohort.with_columns(pl.Series("department", department))
+    after = instruments.split_sample_propensities(
+        changed, departments, seed, residualised=kind == "split_sample"
+    )
+    half = instruments.random_halves(small_cohort.height, seed)
+    same_half = half == half[client]
+    np.testing.assert_array_equal(after[same_half], before[same_half])
+    # the change does reach the other half (the test is not vacuous)
+    assert np.nanmax(np.abs(after[~same_half] - before[~same_half])) > 0
 
 
 def test_split_sample_is_deterministic_in_the_seed(small_cohort):
@@ -74,6 +105,34 @@ def test_drop_small_caseloads_removes_every_client_of_small_caseworkers():
     kept = instruments.drop_small_caseloads(frame, 3)
     assert sorted(set(kept["caseworker"])) == ["a", "c"]
     assert kept.height == 8
+
+
+def test_drop_small_groups_drops_one_client_cells_and_small_caseloads_until_stable():
+    # row 8 is alone in cell y; without it caseworker c has 2 < 3 clients; without c, cells x and
+    # w have one client each (rows 0 and 9 of a); without them a has 2 clients: only b is left
+    frame = pl.DataFrame(
+        {
+            "caseworker": ["a", "a", "a", "b", "b", "b", "c", "c", "c", "a"],
+            "cell": ["x", "z", "z", "z", "z", "z", "x", "w", "y", "w"],
+            "row": range(10),
+        }
+    )
+    assert instruments.drop_small_caseloads(frame, 3).height == 10
+    kept = instruments.drop_small_groups(frame, 3)
+    assert kept["row"].to_list() == [3, 4, 5]
+    mask = instruments.usable_mask(
+        group_codes(frame["caseworker"])[0], group_codes(frame["cell"])[0], 3
+    )
+    np.testing.assert_array_equal(np.flatnonzero(mask), [3, 4, 5])
+    assert instruments.drop_small_groups(frame.clear(), 3).is_empty()
+
+
+def test_drop_small_groups_changes_nothing_when_every_cell_is_large():
+    cohort = simulate_cohort(0)
+    assert cohort.group_by("cell").len()["len"].min() >= 2
+    assert instruments.drop_small_groups(cohort, 2).equals(
+        instruments.drop_small_caseloads(cohort, 2)
+    )
 
 
 def test_leave_one_out_mean_of_a_singleton_is_undefined():

@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 from wwvw.estimation import run_specifications
 from wwvw.estimation.simulate import simulate_cohort
-from wwvw.estimation.specifications import mark_headline
+from wwvw.estimation.specifications import Specification, mark_headline, prepare_sample
 from wwvw.estimation.variance import SE_TYPES
 
 CONTRACT_COLUMNS = [
@@ -228,6 +228,27 @@ def test_minimum_caseload_and_subgroups_restrict_the_sample():
     assert sizes["big"] < 3000 and clusters["big"] == int((busiest >= threshold).sum())
     assert sizes["women"] == cohort.filter(pl.col("sex") == "woman").height
     assert set(estimates.filter(pl.col("specification") == "women")["subgroup"]) == {"sex=woman"}
+
+
+def test_a_client_alone_in_its_cell_is_dropped_instead_of_breaking_ujive():
+    """A one-client assignment cell gives its client leverage 1 in the cell fixed effects; the
+    caseload filter cannot catch it (its caseworker has many clients), the cell filter does."""
+    cohort = simulate_cohort(6, n_clients=1500)
+    moved = cohort.with_columns(
+        cell=pl.when(pl.int_range(pl.len()) == 17).then(pl.lit("new_cell")).otherwise("cell")
+    )
+    assert moved.filter(pl.col("cell") == "new_cell").height == 1
+    spec = {"name": "joint", "treatments": ["matching", "activering"]}
+    spec |= {"estimators": ["2sls", "ujive", "jive1"]}
+    full = prepare_sample(cohort, Specification.from_mapping(spec))
+    sample = prepare_sample(moved, Specification.from_mapping(spec))
+    assert sample.n == full.n - 1 == cohort.height - 1
+    assert "new_cell" not in sample.frame["cell"].to_list()
+    estimates, _ = run_specifications(moved, [spec])
+    iv = estimates.filter(pl.col("model") == "iv")
+    assert set(iv["estimator"]) == {"2sls", "ujive", "jive1"}
+    assert set(iv["n"]) == {cohort.height - 1}
+    assert iv["coef"].is_finite().all() and iv["se"].is_finite().all()
 
 
 @pytest.mark.parametrize(

@@ -106,5 +106,9 @@ def test_ujive_scores_use_residuals_net_of_the_controls(problem):
 def test_a_caseworker_with_one_client_makes_leave_one_out_undefined():
     codes = np.array([0, 0, 0, 1, 1, 2])
     design = (codes[:, None] == np.arange(3)[None, :]).astype(float)
-    with pytest.raises(ValueError, match="leverage 1"):
+    with pytest.raises(ValueError, match="leverage 1") as raised:
         jackknife.leave_one_out_fitted(np.arange(6.0), design)
+    # the message names the causes, not the caseload setting (which cannot fix a one-client cell)
+    message = str(raised.value)
+    assert "assignment cell with a single client" in message
+    assert "covariate" in message and "minimum caseload" not in message

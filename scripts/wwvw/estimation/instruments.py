@@ -7,9 +7,21 @@ The residualised version follows Dahl, Kostol and Mogstad (2014, QJE) and Dobbie
 D~_k = D_k - mean_{cell(k)} D, then take the leave-one-out mean of D~ over the caseworker's other
 clients. Both equal the prediction for i from a regression of D (or D~) on caseworker dummies
 estimated without i (the JIVE first stage with caseworker dummies only).
+As in that literature, the cell means of the residualised leave-one-out instrument include client
+i itself, so i's own referral enters its own instrument, with weight -(n_jc - 1) / (n_c (n_j - 1))
+(n_jc: clients of j in i's cell c, n_c: clients in c), and correlates it with i's unobservables:
+an own-observation bias that vanishes as cells grow but matters in small ones. The construction
+is kept because it is the literature's; the bias is why UJIVE (Kolesar 2013, `jackknife.py`),
+which leaves i out of both the caseworker and the cell regression, is the headline estimator.
 The split-sample variant (Angrist and Krueger 1995) computes each client's propensity from the
-caseworker's clients in the other random half, so no client's own referral enters another's
-instrument in the same half.
+caseworker's clients in the other random half; the residualised one nets the donors' referrals of
+their cell means within the donor half (cell x half fixed effects). So a client's instrument
+depends only on the other half's data, and no client's own referral enters its own instrument or
+that of any other client in its half.
+
+Clients alone in their assignment cell, or whose caseworker has fewer than the minimum caseload,
+have leverage 1 in the controls (or caseworker) regression: `drop_small_groups` removes them,
+repeatedly, since removing one can leave another cell or caseload too small.
 """
 
 from __future__ import annotations
@@ -34,6 +46,43 @@ def drop_small_caseloads(cohort: pl.DataFrame, min_clients: int) -> pl.DataFrame
     """Drop the clients of caseworkers with fewer than `min_clients` clients in the frame."""
     caseload = pl.len().over("caseworker")
     return cohort.filter(caseload >= min_clients)
+
+
+MIN_CELL_SIZE = 2  # a client alone in its cell has leverage 1 in the cell fixed effects
+
+
+def usable_mask(
+    caseworkers: np.ndarray,
+    cells: np.ndarray,
+    min_caseload: int,
+    rows: np.ndarray | None = None,
+) -> np.ndarray:
+    """The rows (of `rows`; all if None) left after repeatedly dropping the clients of caseworkers
+    with fewer than `min_caseload` clients and of cells with fewer than MIN_CELL_SIZE, until no
+    caseworker or cell is too small (dropping a client can shrink another group below its minimum).
+
+    caseworkers, cells: integer codes (0..G-1) of every row."""
+    rows = np.ones(caseworkers.size, dtype=bool) if rows is None else np.array(rows, dtype=bool)
+    if caseworkers.size == 0:
+        return rows
+    while True:
+        caseload = np.bincount(caseworkers[rows], minlength=int(caseworkers.max()) + 1)
+        cell_size = np.bincount(cells[rows], minlength=int(cells.max()) + 1)
+        keep = rows & (caseload[caseworkers] >= min_caseload) & (cell_size[cells] >= MIN_CELL_SIZE)
+        if np.array_equal(keep, rows):
+            return rows
+        rows = keep
+
+
+def drop_small_groups(cohort: pl.DataFrame, min_caseload: int) -> pl.DataFrame:
+    """The cohort without the clients of caseworkers with fewer than `min_caseload` clients and of
+    assignment cells with a single client, dropped repeatedly until none is left (`usable_mask`)."""
+    if cohort.is_empty():
+        return cohort
+    keep = usable_mask(
+        group_codes(cohort["caseworker"])[0], group_codes(cohort["cell"])[0], min_caseload
+    )
+    return cohort.filter(pl.Series(keep))
 
 
 def leave_one_out_mean(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
@@ -65,13 +114,21 @@ def random_halves(n: int, seed: int) -> np.ndarray:
 
 
 def referral_targets(
-    cohort: pl.DataFrame, departments: Sequence[str], residualised: bool
+    cohort: pl.DataFrame,
+    departments: Sequence[str],
+    residualised: bool,
+    half: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Department dummies, residualised on cell fixed effects if requested (n x len(departments))."""
+    """Department dummies (n x len(departments)), residualised on cell fixed effects if requested.
+
+    With `half` (the split-sample halves), the cell means are taken within each half (cell x half
+    fixed effects), so that a client's target depends on the referrals of its own half only."""
     dummies = department_dummies(cohort, departments)
     if not residualised:
         return dummies
     cells, _ = group_codes(cohort["cell"])
+    if half is not None:
+        cells, _ = group_codes(cells * 2 + np.asarray(half, dtype=np.int64))
     return demean_within_groups(dummies, cells)
 
 
@@ -90,10 +147,11 @@ def split_sample_propensities(
     seed: int = 0,
     residualised: bool = True,
 ) -> np.ndarray:
-    """n x len(departments) propensities computed from the caseworker's clients in the other half."""
-    targets = referral_targets(cohort, departments, residualised)
-    caseworkers, _ = group_codes(cohort["caseworker"])
+    """n x len(departments) propensities computed from the caseworker's clients in the other half
+    (residualised: their referrals net of their cell means within that half)."""
     half = random_halves(cohort.height, seed)
+    targets = referral_targets(cohort, departments, residualised, half)
+    caseworkers, _ = group_codes(cohort["caseworker"])
     return np.column_stack([other_half_mean(t, caseworkers, half) for t in targets.T])
 
 

@@ -32,6 +32,16 @@ from .variance import MomentFit
 LEVERAGE_LIMIT = 1 - 1e-8
 
 
+def leverage_one_message(n_bad: int) -> str:
+    """Why leave-one-out fits are undefined for `n_bad` observations with leverage 1."""
+    return (
+        f"{n_bad} observations have leverage 1, so their leave-one-out fitted value is undefined: "
+        "a caseworker or an assignment cell with a single client in the sample, or a covariate "
+        "value that only one client has in a cell; drop those clients (prepare_sample drops "
+        "one-client caseworkers and cells) or merge the covariate level"
+    )
+
+
 def hat_diagonal(basis: np.ndarray) -> np.ndarray:
     """h_ii of the projection onto the span of an orthonormal basis Q: row sums of Q**2."""
     return np.einsum("ij,ij->i", basis, basis)
@@ -42,11 +52,7 @@ def leave_one_out_fitted(targets: np.ndarray, design: np.ndarray) -> np.ndarray:
     basis = orthonormal_basis(design)
     leverage = hat_diagonal(basis)
     if np.any(leverage > LEVERAGE_LIMIT):
-        n_bad = int(np.sum(leverage > LEVERAGE_LIMIT))
-        raise ValueError(
-            f"{n_bad} observations have leverage 1 (e.g. a caseworker or cell with one client): "
-            "their leave-one-out fitted value is undefined; raise the minimum caseload"
-        )
+        raise ValueError(leverage_one_message(int(np.sum(leverage > LEVERAGE_LIMIT))))
     y = as_matrix(targets)
     fitted = basis @ (basis.T @ y)
     return (fitted - leverage[:, None] * y) / (1 - leverage[:, None])

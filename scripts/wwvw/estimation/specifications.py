@@ -33,7 +33,7 @@ from wwvw import distributions as dist
 
 from . import weak_iv
 from .fixed_effects import Controls, make_controls
-from .instruments import INSTRUMENT_KINDS, add_propensities, drop_small_caseloads, propensity_column
+from .instruments import INSTRUMENT_KINDS, add_propensities, drop_small_groups, propensity_column
 from .jackknife import jive1, ujive
 from .linear import ols, two_stage_least_squares
 from .matrices import TREATMENTS, covariate_matrix, department_dummies, group_codes, outcome_vector
@@ -95,7 +95,7 @@ class Specification:
     treatments: tuple[str, ...]
     instruments: str = "loo_residualised"  # propensity kind for first stage, reduced form, 2SLS
     covariates: bool = True
-    min_caseload: int = 2  # caseworkers with fewer clients are dropped
+    min_caseload: int = 2  # caseworkers with fewer clients are dropped (and one-client cells)
     estimators: tuple[str, ...] = ("2sls", "ujive")
     split_seed: int = 0  # seed of the random halves of the split-sample instrument
     subgroup: str = "all"  # or variable=level
@@ -174,8 +174,11 @@ def select_subgroup(cohort: pl.DataFrame, subgroup: str) -> pl.DataFrame:
 
 
 def prepare_sample(cohort: pl.DataFrame, spec: Specification) -> EstimationSample:
-    """Subgroup, minimum caseload, instruments, and the partialled arrays of a specification."""
-    frame = drop_small_caseloads(select_subgroup(cohort, spec.subgroup), spec.min_caseload)
+    """Subgroup, minimum caseload and cell size, instruments, and the partialled arrays of a
+    specification. Clients alone in their assignment cell are dropped with the caseworkers below
+    the minimum caseload, until neither is left (`instruments.drop_small_groups`): either would
+    have leverage 1, leaving UJIVE and JIVE1 undefined."""
+    frame = drop_small_groups(select_subgroup(cohort, spec.subgroup), spec.min_caseload)
     frame = add_propensities(frame, spec.treatments, spec.instruments, spec.split_seed)
     z_columns = [propensity_column(t) for t in spec.treatments]
     frame = frame.filter(pl.all_horizontal(pl.col(c).is_finite() for c in z_columns))

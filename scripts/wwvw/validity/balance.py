@@ -179,7 +179,7 @@ class Unchanged:
     targets: np.ndarray  # what the propensities average, per client
 
     @classmethod
-    def of(cls, sample: Sample, index: np.ndarray) -> Unchanged:
+    def of(cls, sample: Sample, index: np.ndarray, split_seed: int | None = None) -> Unchanged:
         controls = cell_controls(sample)
         covariates = controls.residualise(sample.covariates)
         values, vectors = np.linalg.eigh(caseworker_gram(sample.cells, sample.caseworkers))
@@ -190,7 +190,7 @@ class Unchanged:
             controls.residualise(index),
             values[keep],
             vectors[:, keep],
-            propensity_targets(sample),
+            propensity_targets(sample, split_seed=split_seed),
         )
 
 
@@ -257,9 +257,10 @@ def clustered_f(fit: MomentFit, caseworkers: np.ndarray) -> float:
 
 
 def permutation_statistics(
-    sample: Sample, caseworkers: np.ndarray, unchanged: Unchanged, split_seed: int = 0
+    sample: Sample, caseworkers: np.ndarray, unchanged: Unchanged, split_seed: int | None = None
 ) -> dict[str, float]:
-    """The permutation statistics for one labelling of the clients."""
+    """The permutation statistics for one labelling of the clients (split_seed: that of
+    `unchanged.targets`; default the sample's)."""
     z = propensities_for(sample, caseworkers, split_seed, targets=unchanged.targets)
     out = {"f_caseworker_predicted_outcome": caseworker_f(sample, caseworkers, unchanged)[0]}
     for k, name in enumerate(INSTRUMENT_NAMES):
@@ -276,9 +277,12 @@ DESCRIPTIONS = {
 }
 
 
-def permutation_test(sample: Sample, draws: int, seed: int, split_seed: int = 0) -> pl.DataFrame:
-    """permutation.csv: observed statistics against `draws` within-cell permutations of labels."""
-    unchanged = Unchanged.of(sample, predicted_outcome(sample))
+def permutation_test(
+    sample: Sample, draws: int, seed: int, split_seed: int | None = None
+) -> pl.DataFrame:
+    """permutation.csv: observed statistics against `draws` within-cell permutations of labels
+    (split_seed: the halves of a split-sample instrument; default the sample's)."""
+    unchanged = Unchanged.of(sample, predicted_outcome(sample), split_seed)
     observed = permutation_statistics(sample, sample.caseworkers, unchanged, split_seed)
     rng = np.random.default_rng(seed)
     permuted = {name: np.empty(draws) for name in observed}

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from wwvw.estimation.instruments import usable_mask
 from wwvw.estimation.linear import two_stage_least_squares
 from wwvw.estimation.matrices import TREATMENTS, group_codes
 from wwvw.estimation.variance import MomentFit, sandwich_vcov
@@ -85,18 +86,9 @@ class SubgroupFit:
 
 
 def usable_rows(sample: Sample, mask: np.ndarray, min_caseload: int) -> np.ndarray:
-    """Rows of the mask whose caseworker has min_caseload clients and whose cell two (in it)."""
-    rows = mask.copy()
-    for _ in range(5):
-        caseload = np.bincount(sample.caseworkers[rows], minlength=sample.caseworkers.max() + 1)
-        cell_size = np.bincount(sample.cells[rows], minlength=sample.cells.max() + 1)
-        keep = (
-            rows & (caseload[sample.caseworkers] >= min_caseload) & (cell_size[sample.cells] >= 2)
-        )
-        if np.array_equal(keep, rows):
-            break
-        rows = keep
-    return rows
+    """Rows of the mask whose caseworker has min_caseload clients and whose cell two (in it),
+    dropped repeatedly until stable (`wwvw.estimation.instruments.usable_mask`)."""
+    return usable_mask(sample.caseworkers, sample.cells, min_caseload, mask)
 
 
 def fit_subgroup(

@@ -102,10 +102,12 @@ def predicted_treatments(sample: Sample) -> np.ndarray:
 
 def split_half_propensities(sample: Sample, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """(own-half, other-half) propensities of both treatments: each client's caseworker's other
-    clients in the client's random half (leave-one-out) and in the other half."""
+    clients in the client's random half (leave-one-out) and in the other half. Residualised
+    targets are net of the cell means within each half, so the other-half propensity depends on
+    the other half's referrals only and the own-half one on the own half's only."""
     residualised = not sample.instruments.endswith("raw")
-    targets = referral_targets(sample.frame, TREATMENTS, residualised)
     half = random_halves(sample.n, seed)
+    targets = referral_targets(sample.frame, TREATMENTS, residualised, half)
     within, _ = group_codes(sample.caseworkers * 2 + half)
     own = np.column_stack([leave_one_out_mean(t, within) for t in targets.T])
     other = np.column_stack([other_half_mean(t, sample.caseworkers, half) for t in targets.T])

@@ -1,6 +1,7 @@
 """The estimation sample shared by the design checks: arrays, propensities, controls, subgroups.
 
-A `Sample` is the cohort after the headline specification's minimum caseload, with both
+A `Sample` is the cohort after the headline specification's minimum caseload (and without
+one-client assignment cells, as in `wwvw.estimation.specifications.prepare_sample`), with both
 treatments (Matching and Activering, each against Prematching), their caseworker propensities
 (`wwvw.estimation.instruments`: leave-one-out or split-sample, raw or net of the assignment cell),
 the cell and caseworker codes and the covariate dummies of `wwvw.estimation.matrices`. Every check
@@ -23,7 +24,7 @@ import polars as pl
 from wwvw.estimation.fixed_effects import Controls, make_controls
 from wwvw.estimation.instruments import (
     add_propensities,
-    drop_small_caseloads,
+    drop_small_groups,
     leave_one_out_mean,
     other_half_mean,
     propensity_column,
@@ -72,6 +73,7 @@ class Sample:
     covariate_names: tuple[str, ...]
     instruments: str  # propensity kind
     use_covariates: bool  # whether the checks control for the covariates
+    split_seed: int = 0  # seed of the random halves of a split-sample instrument
 
     @property
     def n(self) -> int:
@@ -89,8 +91,9 @@ def build_sample(
     covariates: bool = True,
     split_seed: int = 0,
 ) -> Sample:
-    """The sample of the headline specification: minimum caseload, propensities, arrays."""
-    frame = drop_small_caseloads(cohort, min_caseload)
+    """The sample of the headline specification: minimum caseload and cell size, propensities,
+    arrays."""
+    frame = drop_small_groups(cohort, min_caseload)
     frame = add_propensities(frame, TREATMENTS, instruments, split_seed)
     columns = [propensity_column(t) for t in TREATMENTS]
     frame = frame.filter(pl.all_horizontal(pl.col(c).is_finite() for c in columns))
@@ -107,24 +110,34 @@ def build_sample(
         covariate_names=tuple(names),
         instruments=instruments,
         use_covariates=covariates,
+        split_seed=split_seed,
     )
 
 
-def propensity_targets(sample: Sample, mask: np.ndarray | None = None) -> np.ndarray:
+def propensity_targets(
+    sample: Sample, mask: np.ndarray | None = None, split_seed: int | None = None
+) -> np.ndarray:
     """(n, 2) what the propensities average: the referrals, net of the cells unless the sample's
-    instruments are raw (computed within the mask; NaN outside it). They do not depend on the
-    caseworker labels."""
+    instruments are raw. With `mask`, computed within the mask (NaN outside it); for split-sample
+    instruments without a mask, net of the cell means within each random half (seed `split_seed`,
+    default the sample's), as in `wwvw.estimation.instruments.split_sample_propensities`. They do
+    not depend on the caseworker labels (neither do the halves)."""
     residualised = not sample.instruments.endswith("raw")
     rows = np.ones(sample.n, dtype=bool) if mask is None else mask
+    half = None
+    if mask is None and sample.instruments.startswith("split"):
+        half = random_halves(sample.n, sample.split_seed if split_seed is None else split_seed)
     targets = np.full((sample.n, len(TREATMENTS)), np.nan)
-    targets[rows] = referral_targets(sample.frame.filter(pl.Series(rows)), TREATMENTS, residualised)
+    targets[rows] = referral_targets(
+        sample.frame.filter(pl.Series(rows)), TREATMENTS, residualised, half
+    )
     return targets
 
 
 def propensities_for(
     sample: Sample,
     caseworkers: np.ndarray,
-    split_seed: int = 0,
+    split_seed: int | None = None,
     mask: np.ndarray | None = None,
     targets: np.ndarray | None = None,
 ) -> np.ndarray:
@@ -132,9 +145,11 @@ def propensities_for(
 
     With `mask`, the propensity of every client is computed from the caseworker's clients in the
     mask only (the reverse-sample instrument: pass the complement of a subgroup), residualised on
-    the cells within the mask. `targets`: `propensity_targets(sample, mask)`, if already known.
+    the cells within the mask. Split-sample instruments use the halves of `split_seed` (default
+    the sample's). `targets`: `propensity_targets(sample, mask, split_seed)`, if already known.
     """
-    targets = propensity_targets(sample, mask) if targets is None else targets
+    split_seed = sample.split_seed if split_seed is None else split_seed
+    targets = propensity_targets(sample, mask, split_seed) if targets is None else targets
     if mask is not None:
         return np.column_stack([other_half_mean(t, caseworkers, ~mask) for t in targets.T])
     if sample.instruments.startswith("loo"):
