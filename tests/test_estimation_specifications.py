@@ -5,7 +5,7 @@ import time
 import numpy as np
 import polars as pl
 import pytest
-from wwvw.estimation import run_specifications
+from wwvw.estimation import instruments, run_specifications
 from wwvw.estimation.simulate import simulate_cohort
 from wwvw.estimation.specifications import Specification, mark_headline, prepare_sample
 from wwvw.estimation.variance import SE_TYPES
@@ -249,6 +249,33 @@ def test_a_client_alone_in_its_cell_is_dropped_instead_of_breaking_ujive():
     assert set(iv["estimator"]) == {"2sls", "ujive", "jive1"}
     assert set(iv["n"]) == {cohort.height - 1}
     assert iv["coef"].is_finite().all() and iv["se"].is_finite().all()
+
+
+def test_clients_left_alone_by_an_undefined_split_sample_propensity_are_dropped(monkeypatch):
+    """A caseworker whose clients all fall in one random half has no split-sample propensity;
+    dropping those clients can leave a one-client cell, which the second pass of the filter
+    removes before UJIVE would meet its leverage of 1."""
+    cohort = simulate_cohort(6, n_clients=1500).with_columns(
+        caseworker=pl.when(pl.int_range(pl.len()) < 2)
+        .then(pl.lit("cw_new"))
+        .otherwise("caseworker"),
+        cell=pl.when(pl.int_range(pl.len()) < 3).then(pl.lit("c_new")).otherwise("cell"),
+    )
+    draw = instruments.random_halves
+
+    def halves_with_cw_new_together(n, seed):
+        half = draw(n, seed)
+        half[:2] = True
+        return half
+
+    monkeypatch.setattr(instruments, "random_halves", halves_with_cw_new_together)
+    spec = {"name": "split", "treatments": ["matching", "activering"]}
+    spec |= {"instruments": "split_sample", "estimators": ["2sls", "ujive"]}
+    sample = prepare_sample(cohort, Specification.from_mapping(spec))
+    assert "cw_new" not in sample.frame["caseworker"].to_list()
+    assert "c_new" not in sample.frame["cell"].to_list()
+    estimates, _ = run_specifications(cohort, [spec])
+    assert estimates.filter(pl.col("model") == "iv")["coef"].is_finite().all()
 
 
 @pytest.mark.parametrize(

@@ -176,3 +176,20 @@ def add_propensities(
     return cohort.with_columns(
         pl.Series(propensity_column(d), values[:, k]) for k, d in enumerate(departments)
     )
+
+
+def usable_sample(
+    cohort: pl.DataFrame,
+    departments: Sequence[str],
+    kind: str,
+    seed: int,
+    min_caseload: int,
+) -> pl.DataFrame:
+    """The clients an estimate can use, with their propensities (`add_propensities`): without
+    small caseloads and one-client cells (`drop_small_groups`), and without clients whose
+    propensity is undefined. That happens when a split-sample caseworker's clients all fall in
+    one half; dropping them can leave a one-client cell or caseload, so the filter runs again
+    (the other clients' propensities do not use the dropped ones: they had no donors)."""
+    frame = add_propensities(drop_small_groups(cohort, min_caseload), departments, kind, seed)
+    finite = pl.all_horizontal(pl.col(propensity_column(d)).is_finite() for d in departments)
+    return drop_small_groups(frame.filter(finite), min_caseload)

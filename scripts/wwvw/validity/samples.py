@@ -23,13 +23,12 @@ import polars as pl
 
 from wwvw.estimation.fixed_effects import Controls, make_controls
 from wwvw.estimation.instruments import (
-    add_propensities,
-    drop_small_groups,
     leave_one_out_mean,
     other_half_mean,
     propensity_column,
     random_halves,
     referral_targets,
+    usable_sample,
 )
 from wwvw.estimation.linear import ols
 from wwvw.estimation.matrices import (
@@ -93,10 +92,8 @@ def build_sample(
 ) -> Sample:
     """The sample of the headline specification: minimum caseload and cell size, propensities,
     arrays."""
-    frame = drop_small_groups(cohort, min_caseload)
-    frame = add_propensities(frame, TREATMENTS, instruments, split_seed)
+    frame = usable_sample(cohort, TREATMENTS, instruments, split_seed, min_caseload)
     columns = [propensity_column(t) for t in TREATMENTS]
-    frame = frame.filter(pl.all_horizontal(pl.col(c).is_finite() for c in columns))
     matrix, names = covariate_matrix(frame)
     return Sample(
         frame=frame,
