@@ -384,6 +384,15 @@ def csv_header_only(d: Delivery) -> dict:
     return {}
 
 
+def csv_row_with_a_field_too_many(d: Delivery) -> dict:
+    """A RINPERSOON cut in two by a stray ';' in data row 4: one field too many."""
+    path = d.cbs(DEBTS_CSV)
+    lines = path.read_bytes().split(b"\n")
+    lines[4] = lines[4][:-6] + b";" + lines[4][-6:]
+    path.write_bytes(b"\n".join(lines))
+    return {"rows": example_rows([4])}
+
+
 def rin_without_zero_padding(d: Delivery) -> dict:
     frame = d.read(DEBTS_CSV)
     short = frame["RINPERSOON"].str.starts_with("0")
@@ -678,6 +687,19 @@ def municipal_bsn_column(d: Delivery) -> dict:
     return _add_column(d, BENEFITS, "BSN", lambda i: numbers[i])
 
 
+def municipal_bsnnummer_column(d: Delivery) -> dict:
+    numbers = eleven_proof(100_000)
+    return _add_column(d, BENEFITS, "BSNNUMMER", lambda i: numbers[i])
+
+
+def municipal_header_missing(d: Delivery) -> dict:
+    """werkintake.csv without its header line: its first person's row stands where the column
+    names should be (a RIN among them), and no message may quote it."""
+    path = d.municipal(INTAKES)
+    path.write_bytes(path.read_bytes().split(b"\n", 1)[1])
+    return {}
+
+
 def municipal_bsn_in_free_text(d: Delivery) -> dict:
     extract = d.read_extract(INTERVENTIONS)
     rows = _distinct_linked(extract, 1)
@@ -753,6 +775,8 @@ CASES: list[Case] = [
          message=r"SECMBUS2018V1\.sav: (read \d+ rows but the SPSS header announces \d+|cannot read as SPSS)"),
     Case("empty_sav", "HOOGSTEOPL2015TABV3.sav of 0 bytes", empty_sav, ERROR, CBS_RULE, "education_2015",
          message=r"HOOGSTEOPL2015TABV3\.sav: the file is empty \(0 bytes\)"),
+    Case("csv_row_with_a_field_too_many", "WANBZVW2015TABV1.csv: a ';' inside a RINPERSOON in one row", csv_row_with_a_field_too_many, ERROR, CBS_RULE, "debts_2015",
+         message=r"WANBZVW2015TABV1\.csv: rows that do not have the header's fields \(';'-separated\), too many columns: 1 row\(s\), {rows}"),
     Case("csv_header_only", "WANBZVW2015TABV1.csv with its header and no rows", csv_header_only, ERROR, CBS_RULE, "debts_2015",
          message=r"WANBZVW2015TABV1\.csv: the file has no rows"),
     Case("cbs_extra_columns", "two unknown columns added to SECMBUS2018V1.sav", extra_columns, PASS, CBS_RULE, "secm", same_as_base=True),
@@ -838,6 +862,10 @@ CASES: list[Case] = [
          message=r"werkintake\.csv: refused, the file carries a direct identifier: column 'Naam client' \(column 8\) looks like a name"),
     Case("municipal_bsn_column", "a BSN column in uitkeringen.csv", municipal_bsn_column, ERROR, MUNICIPAL_RULE, "uitkeringen",
          message=r"uitkeringen\.csv: refused.*column 'BSN' \(column 6\) looks like a citizen service number"),
+    Case("municipal_bsnnummer_column", "a BSNNUMMER column in uitkeringen.csv", municipal_bsnnummer_column, ERROR, MUNICIPAL_RULE, "uitkeringen",
+         message=r"uitkeringen\.csv: refused.*column 'BSNNUMMER' \(column 6\) looks like a citizen service number"),
+    Case("municipal_header_missing", "werkintake.csv without its header line", municipal_header_missing, ERROR, MUNICIPAL_RULE, "werkintake",
+         message=r"werkintake\.csv: the first line names none of the expected columns .*the header row is missing"),
     Case("municipal_bsn_in_free_text", "a BSN-valid number inside an INTERVENTIE text", municipal_bsn_in_free_text, ERROR, MUNICIPAL_RULE, "interventies",
          message=r"interventies\.csv: refused.*column 'INTERVENTIE': a nine-digit number that passes the BSN eleven-test in {rows}"),
     Case("municipal_birth_date", "a GEBOORTEDATUM column (day level) in werkintake.csv", municipal_birth_date, ERROR, MUNICIPAL_RULE, "werkintake",
