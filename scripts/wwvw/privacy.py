@@ -61,8 +61,8 @@ _OWNERS = (
     "echtgenote", "ouder", "moeder", "vader", "kind", "volledige", "volledig", "full",
 )  # fmt: skip
 
-IDENTIFIER_KINDS: dict[str, tuple[str, ...]] = {
-    "a citizen service number (BSN)": _BSN,
+BSN_KIND = "a citizen service number (BSN)"
+IDENTIFIER_KINDS: dict[str, tuple[str, ...]] = {  # besides the BSN (`_names_a_bsn`)
     "a name": _NAMES,
     "an address or contact detail": _ADDRESS,
 }
@@ -136,7 +136,7 @@ def identifier_kind(column: str, municipal: bool, columns: Iterable[str] = ()) -
     if column.strip().upper() in RIN_COLUMNS:
         return None
     if _names_a_bsn(column):
-        return "a citizen service number (BSN)"
+        return BSN_KIND
     for kind, vocabulary in IDENTIFIER_KINDS.items():
         if _matches(column, vocabulary):
             return kind
