@@ -13,6 +13,7 @@ import polars as pl
 import pyarrow.parquet as pq
 import pyreadstat
 import pytest
+from wwvw import ingest
 from wwvw.ingest import (
     CbsName,
     InputError,
@@ -447,6 +448,14 @@ def test_csv_rows_with_a_field_too_many_or_too_few_are_refused_by_row(tmp_path):
     assert "missing columns: 1 row(s), data row 4" in message
     assert "877278" not in message and "385082161" not in message
     assert not out.exists()
+
+
+def test_a_wholly_ragged_csv_records_a_bounded_number_of_rows(tmp_path, monkeypatch):
+    monkeypatch.setattr(ingest, "CSV_REJECTS_KEPT", 3)
+    source = tmp_path / "WANBZVW2015TABV1.csv"
+    source.write_text(";RINPERSOONS;RINPERSOON\n" + "".join(f"{i};R;1;2\n" for i in range(10)))
+    with pytest.raises(InputError, match=r"3 row\(s\).*the first 3 found; there may be more"):
+        convert_to_parquet(source, tmp_path / "out.parquet", ["RINPERSOONS", "RINPERSOON"])
 
 
 def test_parquet_columns_are_cast_to_strings(tmp_path):

@@ -51,6 +51,7 @@ import pyarrow.parquet as pq
 import pyreadstat
 from polars_readstat import scan_readstat
 
+from . import db
 from .errors import DeliveryError, example_rows, mask_numbers
 
 log = logging.getLogger("wwvw.ingest")
@@ -535,6 +536,9 @@ def sniff_separator(path: Path) -> str:
     return ";" if header.count(";") > header.count(",") else ","
 
 
+CSV_REJECTS_KEPT = 1000  # bad CSV rows recorded per file (a wholly broken file has millions)
+
+
 def check_csv_rows(path: Path, separator: str) -> None:
     """Every data row of a CSV copy has the header's number of fields.
 
@@ -542,12 +546,13 @@ def check_csv_rows(path: Path, separator: str) -> None:
     of that row into other columns unnoticed (a RINPERSOON cut in two becomes another person's
     key), and a row with fields too few would read as empty values. DuckDB's CSV reader collects
     such rows (by line, not by content) in one parallel pass."""
-    con = duckdb.connect()
+    con = db.connect()
     try:
         con.execute(
             "SELECT count(*) FROM read_csv(?, delim = ?, quote = '\"', escape = '\"', "
             "header = true, all_varchar = true, null_padding = false, strict_mode = true, "
-            "store_rejects = true, rejects_table = 'rejected', rejects_scan = 'rejected_scans')",
+            "store_rejects = true, rejects_table = 'rejected', rejects_scan = 'rejected_scans', "
+            f"rejects_limit = {CSV_REJECTS_KEPT})",
             [str(path), separator],
         ).fetchall()
         rejected = con.execute(
@@ -562,9 +567,11 @@ def check_csv_rows(path: Path, separator: str) -> None:
         problems = "; ".join(
             f"{what.lower()}: {len(rows)} row(s), {example_rows(rows)}" for what, rows in rejected
         )
+        kept = sum(len(rows) for _, rows in rejected)
+        more = f" (the first {kept} found; there may be more)" if kept >= CSV_REJECTS_KEPT else ""
         raise InputError(
             f"{path}: rows that do not have the header's fields ('{separator}'-separated), "
-            f"{problems}; ask for a new copy of the file"
+            f"{problems}{more}; ask for a new copy of the file"
         )
 
 
