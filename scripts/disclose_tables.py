@@ -10,7 +10,9 @@ from wwvw.release import model_size_bound, release_tables, thresholds_from_confi
 if __name__ == "__main__":
     log = logs.setup(snakemake.log[0])  # noqa: F821
     inp, out, params = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
-    n_params = model_size_bound(pl.read_parquet(inp.cohort))
+    # model tables need the cohort's model size; the linkage report has none
+    has_cohort = "cohort" in inp.keys()  # noqa: SIM118 (Namedlist iterates over values)
+    n_params = model_size_bound(pl.read_parquet(inp.cohort)) if has_cohort else None
     try:
         checks = release_tables(
             dict(zip(params.names, inp.tables, strict=True)),

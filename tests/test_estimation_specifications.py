@@ -5,9 +5,14 @@ import time
 import numpy as np
 import polars as pl
 import pytest
-from wwvw.estimation import instruments, run_specifications
+from wwvw.estimation import instruments
 from wwvw.estimation.simulate import simulate_cohort
-from wwvw.estimation.specifications import Specification, mark_headline, prepare_sample
+from wwvw.estimation.specifications import (
+    Specification,
+    mark_headline,
+    prepare_sample,
+    run_specifications,
+)
 from wwvw.estimation.variance import SE_TYPES
 
 CONTRACT_COLUMNS = [

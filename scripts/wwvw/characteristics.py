@@ -32,6 +32,10 @@ WORK_CODES = ("11", "12", "13", "14")
 AGE_GROUPS = ((18, 30), (30, 45), (45, 55), (55, 65))
 
 
+# the config `cohort` keys of the covariates and the outcome (a rule receives only these)
+RULES_KEYS = ("work_history_months", "outcome_min_months", "followup_months", "followup_end")
+
+
 @dataclass(frozen=True)
 class Rules:
     work_history_months: int

@@ -19,6 +19,8 @@ import duckdb
 import polars as pl
 
 DEPARTMENTS = ("matching", "prematching", "activering")
+# the config `cohort` keys that select the analysis cohort (a rule receives only these)
+COHORT_KEYS = ("benefit_start_year", "referral_window_months")
 
 
 def benefit_starts_sql(year: int) -> str:

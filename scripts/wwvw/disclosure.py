@@ -100,6 +100,8 @@ class Thresholds:
 
 
 CBS_DEFAULTS = Thresholds()
+# the config `disclosure` keys that are thresholds (the section also holds release settings)
+THRESHOLD_KEYS = tuple(f.name for f in fields(Thresholds))
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,9 @@ import polars as pl
 
 from .db import month_of
 
+# the config `cohort` keys that define the study population (a rule receives only these)
+WINDOW_KEYS = ("study_start", "study_end", "age_min", "age_max")
+
 
 @dataclass(frozen=True)
 class Window:

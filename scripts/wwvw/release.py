@@ -34,7 +34,6 @@ import numpy as np
 import polars as pl
 
 from . import disclosure as sdc
-from .outputs import RELEASED_TABLES, VALIDITY_TABLES  # noqa: F401  (re-exported)
 
 DEPARTMENTS = ("matching", "prematching", "activering")
 OUTPUT_CHECK = sdc.OUTPUT_CHECK
@@ -397,9 +396,10 @@ def drop_small_models(frame: pl.DataFrame, min_df: int) -> tuple[pl.DataFrame, s
 
 
 def prepare_table(
-    name: str, frame: pl.DataFrame, thresholds: sdc.Thresholds, n_params: int, step: int = 3
+    name: str, frame: pl.DataFrame, thresholds: sdc.Thresholds, n_params: int | None, step: int = 3
 ) -> tuple[pl.DataFrame, list[Note]]:
-    """The table as it will be checked and released, and what preparing it did."""
+    """The table as it will be checked and released, and what preparing it did. `n_params`
+    (`model_size_bound`) is needed for model tables only."""
     t = thresholds
     if name == "tables/table1.csv":
         detail = "a total level per characteristic added, so margins protect suppressed levels"
@@ -430,6 +430,8 @@ def prepare_table(
         )
         return interventions_summary(frame), [Note(name, "aggregated", "pass", detail)]
     if isinstance(rule_for(name), sdc.ModelRule):
+        if n_params is None:
+            raise ValueError(f"{name} is a model table: its release needs the cohort's model size")
         prepared = with_residual_df(frame, n_params)
         detail = (
             f"residual degrees of freedom bounded from below: n - {n_params} parameters, "
@@ -509,7 +511,7 @@ def release_tables(
     targets: Mapping[str, str | Path],
     check_path: str | Path,
     thresholds: sdc.Thresholds,
-    n_params: int,
+    n_params: int | None,
     step: int = 3,
 ) -> pl.DataFrame:
     """The safe tables: each source (export name -> file) prepared (`prepare_table`), checked and

@@ -27,7 +27,7 @@ PRELOAD = [
     "wwvw.inputs",
     "wwvw.ingest",
     "wwvw.synthetic.layout",
-    "wwvw.estimation",
+    "wwvw.estimation.specifications",
     "wwvw.validity.settings",
     "wwvw.outputs",
 ]

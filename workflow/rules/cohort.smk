@@ -10,6 +10,7 @@ rule assemble_cohort:
         cohort_characteristics=f"{RESULTS}/linked/characteristics_cohort.parquet",
         population_flow=f"{RESULTS}/linked/population_flow.csv",
         cohort_flow=f"{RESULTS}/linked/cohort_flow.csv",
+        code=code("assemble_cohort.py"),
     output:
         population=f"{RESULTS}/cohort/population.parquet",
         cohort=f"{RESULTS}/cohort/cohort.parquet",

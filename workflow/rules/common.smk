@@ -8,8 +8,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 
+from wwvw.core.code import code_files  # noqa: E402
 from wwvw.inputs import cbs_tables, yearly  # noqa: E402
 from wwvw.synthetic.layout import CBS_FILES, snapshot_files  # noqa: E402
+from wwvw.validity.settings import headline_specification, sample_settings  # noqa: E402
 
 SYNTHETIC_DIR = "resources/synthetic"
 DATA_DIR = config["data_dir"].rstrip("/")
@@ -29,6 +31,20 @@ SIDE_JOB_NICENESS = 10
 DUCKDB_MEMORY_MB = config["duckdb"]["memory_mb"]
 
 
+def code(script: str) -> list[str]:
+    """The package modules a rule's script (under scripts/) imports, directly or through other
+    modules: declared as the rule's input, so that editing one reruns exactly the rules that run
+    it, and what follows (Snakemake itself watches only the script file)."""
+    return list(code_files(Path("scripts"), Path("scripts") / script))
+
+
+def config_keys(section: str, keys) -> dict:
+    """Only the keys of a config section that a rule uses, as PyPSA-Eur's config_provider does;
+    a change to another key of the section does not rerun the rule. The keys are named where
+    they are read (e.g. wwvw.population.WINDOW_KEYS)."""
+    return {key: config[section][key] for key in keys}
+
+
 def uses_synthetic_data() -> bool:
     return (
         Path(DATA_DIR).resolve() == (Path(workflow.basedir) / SYNTHETIC_DIR).resolve()
@@ -46,6 +62,10 @@ SPECIFICATIONS = {
         Path(config["estimation"]["specifications"]).read_text()
     )["specifications"]
 }
+# the headline specification, chosen once: the design checks and the leniency figure use its
+# instruments, minimum caseload and covariates
+HEADLINE_SPECIFICATION = headline_specification(SPECIFICATIONS)
+HEADLINE_SAMPLE = sample_settings(HEADLINE_SPECIFICATION)
 MUNICIPAL = {
     "benefits": "uitkeringen",
     "intakes": "werkintake",

@@ -7,6 +7,7 @@ rule describe:
         population=f"{RESULTS}/cohort/population.parquet",
         cohort=f"{RESULTS}/cohort/cohort.parquet",
         interventions=f"{RESULTS}/clean/interventions_harmonised.parquet",
+        code=code("describe.py"),
     output:
         table1=f"{RESULTS}/tables/table1.csv",
         table2=f"{RESULTS}/tables/table2.csv",
@@ -22,7 +23,7 @@ rule describe:
         min_participants=config["interventions"]["min_participants"],
         time_to_work_by="chronic",
     script:
-        "../../scripts/describe_tables.py"
+        "../../scripts/describe.py"
 
 
 rule chronic_prevalence:
@@ -31,6 +32,7 @@ rule chronic_prevalence:
         **restricted_tables("addresses", "municipalities", "secm", "medicines"),
         benefits=clean("benefits"),
         conditions=config["chronic_conditions"],
+        code=code("chronic_prevalence.py"),
     output:
         f"{RESULTS}/tables/chronic_prevalence.csv",
     log:
@@ -45,7 +47,7 @@ rule chronic_prevalence:
         year=config["figures"]["prevalence_year"],
         municipality=config["municipality"],
     script:
-        "../../scripts/describe_prevalence.py"
+        "../../scripts/chronic_prevalence.py"
 
 
 register_targets(

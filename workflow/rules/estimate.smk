@@ -5,6 +5,7 @@ rule estimate:
     """One specification: OLS, first stages, reduced form, 2SLS/UJIVE/JIVE1, weak-IV diagnostics."""
     input:
         cohort=f"{RESULTS}/cohort/cohort.parquet",
+        code=code("estimate.py"),
     output:
         estimates=f"{RESULTS}/estimates/by_spec/{{spec}}.csv",
         diagnostics=f"{RESULTS}/estimates/by_spec/{{spec}}_diagnostics.csv",
@@ -32,6 +33,7 @@ rule collect_estimates:
             f"{RESULTS}/estimates/by_spec/{{spec}}_diagnostics.csv",
             spec=SPECIFICATIONS,
         ),
+        code=code("collect_estimates.py"),
     output:
         estimates=f"{RESULTS}/estimates/estimates.csv",
         diagnostics=f"{RESULTS}/estimates/diagnostics.csv",
@@ -45,7 +47,7 @@ rule collect_estimates:
         specs=list(SPECIFICATIONS.values()),
         headline_se_type=config["estimation"]["headline_se_type"],
     script:
-        "../../scripts/estimate.py"
+        "../../scripts/collect_estimates.py"
 
 
 register_targets(

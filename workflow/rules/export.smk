@@ -6,16 +6,15 @@ from wwvw.outputs import EXPORTED_FIGURE_FORMATS  # noqa: E402
 rule export:
     """Disclosure-checked bundle (safe tables, figures, report, output_check.csv), or a clear failure."""
     input:
-        tables=lambda wc: list(
-            outputs.safe_tables(RESULTS, stage_targets("validity")).values()
-        ),
-        checks=lambda wc: outputs.safe_checks(RESULTS, stage_targets("validity")),
+        tables=list(outputs.safe_tables(RESULTS).values()),
+        checks=outputs.safe_checks(RESULTS),
         figures=[
             f"{RESULTS}/figures/{name}.{ext}"
             for name in FIGURE_SOURCES
             for ext in EXPORTED_FIGURE_FORMATS
         ],
         report=f"{RESULTS}/report.html",
+        code=code("export.py"),
     output:
         directory(f"{RESULTS}/export"),
     log:
@@ -25,13 +24,11 @@ rule export:
     conda:
         "../../envs/pipeline.yaml"
     params:
-        names=lambda wc: list(outputs.safe_tables(RESULTS, stage_targets("validity"))),
-        figure_sources=lambda wc: outputs.all_figure_sources(
-            RESULTS, stage_targets("validity")
-        ),
-        disclosure=config["disclosure"],
+        names=list(outputs.safe_tables(RESULTS)),
+        figure_sources=outputs.all_figure_sources(),
+        disclosure=config_keys("disclosure", THRESHOLD_KEYS),
     script:
-        "../../scripts/build_export.py"
+        "../../scripts/export.py"
 
 
 register_targets("export", [f"{RESULTS}/export"])

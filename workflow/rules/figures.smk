@@ -1,11 +1,13 @@
 # What may leave, drawn: the leniency aggregate, the disclosure-checked tables (safe/) and the
 # figures drawn from them only. Validity tables are taken when the validity stage registered them.
 from wwvw import outputs  # noqa: E402
+from wwvw.disclosure import THRESHOLD_KEYS  # noqa: E402
 from wwvw.provenance import locked_versions  # noqa: E402
 from wwvw.outputs import (  # noqa: E402
     COHORT_TABLES,
     FIGURE_SOURCES,
     LINKAGE_TABLES,
+    VALIDITY_TABLES,
 )
 
 SAFE = f"{RESULTS}/safe"
@@ -16,16 +18,13 @@ VEGA_BUNDLE = (
         locked_versions(Path(workflow.basedir) / "uv.lock")
     )
 )
-HEADLINE_SPEC = next(
-    (s for s in SPECIFICATIONS.values() if s.get("headline")),
-    next(iter(SPECIFICATIONS.values())),
-)
 
 
 rule leniency_bins:
     """Caseworker propensities binned (each bin with enough clients), referral rate, first stage."""
     input:
         cohort=f"{RESULTS}/cohort/cohort.parquet",
+        code=code("leniency_bins.py"),
     output:
         f"{RESULTS}/tables/leniency.csv",
     log:
@@ -35,9 +34,9 @@ rule leniency_bins:
     conda:
         "../../envs/pipeline.yaml"
     params:
-        kind=HEADLINE_SPEC.get("instruments", "loo_residualised"),
-        min_caseload=HEADLINE_SPEC.get("min_caseload", 2),
-        disclosure=config["disclosure"],
+        kind=HEADLINE_SAMPLE["instruments"],
+        min_caseload=HEADLINE_SAMPLE["min_caseload"],
+        disclosure=config_keys("disclosure", [*THRESHOLD_KEYS, "leniency_bins"]),
     script:
         "../../scripts/leniency_bins.py"
 
@@ -47,6 +46,7 @@ rule disclose_tables:
     input:
         tables=[f"{RESULTS}/{source}" for source in COHORT_TABLES.values()],
         cohort=f"{RESULTS}/cohort/cohort.parquet",
+        code=code("disclose_tables.py"),
     output:
         tables=[
             report(
@@ -66,7 +66,7 @@ rule disclose_tables:
         "../../envs/pipeline.yaml"
     params:
         names=list(COHORT_TABLES),
-        disclosure=config["disclosure"],
+        disclosure=config_keys("disclosure", [*THRESHOLD_KEYS, "time_to_work_step"]),
     script:
         "../../scripts/disclose_tables.py"
 
@@ -75,8 +75,9 @@ use rule disclose_tables as disclose_linkage with:
     # a job of its own: at national scale the linkage report ends last, and the figures need
     # only the tables above
     input:
+        # no cohort: the linkage report holds no model, and the cohort does not change it
         tables=[f"{RESULTS}/{source}" for source in LINKAGE_TABLES.values()],
-        cohort=f"{RESULTS}/cohort/cohort.parquet",
+        code=code("disclose_tables.py"),
     output:
         tables=[
             report(
@@ -94,7 +95,7 @@ use rule disclose_tables as disclose_linkage with:
         benchmark_path("disclose_linkage")
     params:
         names=list(LINKAGE_TABLES),
-        disclosure=config["disclosure"],
+        disclosure=config_keys("disclosure", [*THRESHOLD_KEYS, "time_to_work_step"]),
 
 
 use rule disclose_tables as disclose_validity with:
@@ -102,29 +103,27 @@ use rule disclose_tables as disclose_validity with:
     # Python process eight times in the default run; model tables get their residual degrees of
     # freedom checked
     input:
-        tables=lambda wc: list(
-            outputs.validity_tables(RESULTS, stage_targets("validity")).values()
-        ),
+        tables=[f"{RESULTS}/{source}" for source in VALIDITY_TABLES.values()],
         cohort=f"{RESULTS}/cohort/cohort.parquet",
+        code=code("disclose_tables.py"),
     output:
-        tables=[
-            f"{SAFE}/{name}"
-            for name in outputs.validity_tables(RESULTS, stage_targets("validity"))
-        ],
+        tables=[f"{SAFE}/{name}" for name in VALIDITY_TABLES],
         checks=f"{SAFE}/checks/validity.csv",
     log:
         log_path("disclose_validity"),
     benchmark:
         benchmark_path("disclose_validity")
     params:
-        names=list(outputs.validity_tables(RESULTS, stage_targets("validity"))),
-        disclosure=config["disclosure"],
+        names=list(VALIDITY_TABLES),
+        disclosure=config_keys("disclosure", [*THRESHOLD_KEYS, "time_to_work_step"]),
 
 
 rule vega_bundle:
     """Vega, Vega-Lite and vega-embed as one script for the HTML figures: vl-convert bundles it
     in about 2.5 s, so once per installation, not in every figures job. A side job: it runs at
     a lower CPU priority, on what the conversion and the cohort chain leave idle."""
+    input:
+        code=code("vega_bundle.py"),
     output:
         VEGA_BUNDLE,
     log:
@@ -136,7 +135,7 @@ rule vega_bundle:
     params:
         niceness=SIDE_JOB_NICENESS,
     script:
-        "../../scripts/bundle_vega.py"
+        "../../scripts/vega_bundle.py"
 
 
 rule figures:
@@ -148,15 +147,14 @@ rule figures:
         # ancient: forcing or rebuilding the one shared bundle does not make every snapshot's
         # figures outdated (another version is another file, and a new input)
         bundle=ancient(VEGA_BUNDLE),
-        tables=lambda wc: sorted(
-            set(
-                outputs.safe_tables(RESULTS, stage_targets("validity"))[name]
-                for sources in outputs.all_figure_sources(
-                    RESULTS, stage_targets("validity")
-                ).values()
+        tables=sorted(
+            {
+                outputs.safe_tables(RESULTS)[name]
+                for sources in FIGURE_SOURCES.values()
                 for name in sources
-            )
+            }
         ),
+        code=code("figures.py"),
     output:
         png=[
             report(
@@ -177,20 +175,18 @@ rule figures:
         "../../envs/pipeline.yaml"
     params:
         figures=list(FIGURE_SOURCES),
-        sources=lambda wc: outputs.all_figure_sources(
-            RESULTS, stage_targets("validity")
-        ),
-        safe_tables=lambda wc: outputs.safe_tables(RESULTS, stage_targets("validity")),
+        sources=outputs.all_figure_sources(),
+        safe_tables=outputs.safe_tables(RESULTS),
         language=config["figures"]["language"],
         snapshot=SNAPSHOT,
     script:
-        "../../scripts/draw_figure.py"
+        "../../scripts/figures.py"
 
 
 register_targets(
     "figures",
     list(outputs.safe_tables(RESULTS).values())
-    + [f"{SAFE}/checks/tables.csv", f"{SAFE}/checks/linkage.csv"]
+    + outputs.safe_checks(RESULTS)
     + [
         f"{RESULTS}/figures/{name}.{ext}"
         for name in FIGURE_SOURCES

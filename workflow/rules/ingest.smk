@@ -11,6 +11,7 @@ rule ingest_cbs:
     """Convert the chosen version of one CBS table to Parquet (all strings), validated and screened."""
     input:
         lambda wc: f"{DATA_DIR}/cbs/{chosen_cbs_files()[wc.table]}",
+        code=code("ingest_cbs.py"),
     output:
         parquet=raw("{table}"),
         report=f"{RESULTS}/qc/validation_{{table}}.csv",
@@ -42,6 +43,7 @@ rule clean_municipal:
     """Clean one municipal extract (encoding, duplicates, missing, dates), screened and validated."""
     input:
         f"{DATA_DIR}/municipal/{{extract}}.csv",
+        code=code("clean_municipal.py"),
     output:
         clean=f"{RESULTS}/clean/{{extract}}.parquet",
         report=f"{RESULTS}/qc/cleaning_{{extract}}.csv",
@@ -66,6 +68,7 @@ rule harmonise_interventions:
     input:
         interventions=clean("interventions"),
         mapping=config["interventions"]["mapping"],
+        code=code("harmonise_interventions.py"),
     output:
         interventions=f"{RESULTS}/clean/interventions_harmonised.parquet",
         qc=f"{RESULTS}/qc/interventions.csv",

@@ -1,6 +1,9 @@
 # Linkage on (RINPERSOONS, RINPERSOON) in DuckDB: the linkage report, the registers restricted to
 # the study's persons, the study population, the analysis cohort, and covariates and outcomes at
 # the anchor date. Only the linkage report and the restriction read the national registers.
+from wwvw.characteristics import RULES_KEYS  # noqa: E402
+from wwvw.cohort import COHORT_KEYS as SELECTION_KEYS  # noqa: E402
+from wwvw.population import WINDOW_KEYS  # noqa: E402
 
 PERSON_REGISTERS = (
     "persons",
@@ -21,6 +24,7 @@ rule linkage_report:
         benefits=clean("benefits"),
         intakes=clean("intakes"),
         interventions=clean("interventions"),
+        code=code("linkage_report.py"),
     output:
         f"{RESULTS}/qc/linkage.csv",
     log:
@@ -35,7 +39,7 @@ rule linkage_report:
     params:
         niceness=SIDE_JOB_NICENESS,
     script:
-        "../../scripts/report_linkage.py"
+        "../../scripts/linkage_report.py"
 
 
 rule local_registers:
@@ -43,6 +47,7 @@ rule local_registers:
     input:
         **raw_tables(*PERSON_REGISTERS, "municipalities"),
         benefits=clean("benefits"),
+        code=code("local_registers.py"),
     output:
         **restricted_tables(*PERSON_REGISTERS, "municipalities"),
     log:
@@ -57,7 +62,7 @@ rule local_registers:
     params:
         municipality=config["municipality"],
     script:
-        "../../scripts/restrict_registers.py"
+        "../../scripts/local_registers.py"
 
 
 rule study_population:
@@ -65,6 +70,7 @@ rule study_population:
     input:
         **restricted_tables("secm", "persons", "addresses", "municipalities"),
         benefits=clean("benefits"),
+        code=code("study_population.py"),
     output:
         population=f"{RESULTS}/linked/study_population.parquet",
         flow=f"{RESULTS}/linked/population_flow.csv",
@@ -78,10 +84,10 @@ rule study_population:
     resources:
         mem_mb=DUCKDB_MEMORY_MB,
     params:
-        cohort=config["cohort"],
+        cohort=config_keys("cohort", WINDOW_KEYS),
         municipality=config["municipality"],
     script:
-        "../../scripts/link_study_population.py"
+        "../../scripts/study_population.py"
 
 
 rule analysis_cohort:
@@ -90,6 +96,7 @@ rule analysis_cohort:
         population=f"{RESULTS}/linked/study_population.parquet",
         benefits=clean("benefits"),
         intakes=clean("intakes"),
+        code=code("analysis_cohort.py"),
     output:
         cohort=f"{RESULTS}/linked/cohort_referrals.parquet",
         flow=f"{RESULTS}/linked/cohort_flow.csv",
@@ -103,9 +110,9 @@ rule analysis_cohort:
     resources:
         mem_mb=DUCKDB_MEMORY_MB,
     params:
-        cohort=config["cohort"],
+        cohort=config_keys("cohort", SELECTION_KEYS),
     script:
-        "../../scripts/select_cohort.py"
+        "../../scripts/analysis_cohort.py"
 
 
 rule characteristics:
@@ -119,6 +126,7 @@ rule characteristics:
             "cohort": f"{RESULTS}/linked/cohort_referrals.parquet",
         }[wc.anchor],
         conditions=config["chronic_conditions"],
+        code=code("characteristics.py"),
     output:
         f"{RESULTS}/linked/characteristics_{{anchor}}.parquet",
     log:
@@ -133,7 +141,7 @@ rule characteristics:
     resources:
         mem_mb=DUCKDB_MEMORY_MB,
     params:
-        cohort=config["cohort"],
+        cohort=config_keys("cohort", RULES_KEYS),
         migration_groups=config["migration_groups"],
     script:
-        "../../scripts/derive_characteristics.py"
+        "../../scripts/characteristics.py"

@@ -6,6 +6,7 @@ rule input_manifest:
     input:
         cbs=lambda wc: [f"{DATA_DIR}/cbs/{name}" for name in cbs_file_names()],
         municipal=[f"{DATA_DIR}/municipal/{name}.csv" for name in MUNICIPAL.values()],
+        code=code("input_manifest.py"),
     output:
         f"{RESULTS}/qc/input_files.json",
     log:
@@ -18,7 +19,7 @@ rule input_manifest:
         data_dir=lambda wc, input: str(Path(input.municipal[0]).parent.parent),
         chosen=lambda wc: chosen_cbs_files(),
     script:
-        "../../scripts/list_input_files.py"
+        "../../scripts/input_manifest.py"
 
 
 rule provenance:
@@ -27,6 +28,7 @@ rule provenance:
         results=stage_targets(),
         inputs=f"{RESULTS}/qc/input_files.json",
         lock="uv.lock",
+        code=code("provenance.py"),
     output:
         f"{RESULTS}/provenance.json",
     log:
@@ -41,7 +43,7 @@ rule provenance:
         root=workflow.basedir,
         benchmarks=f"{RESULTS}/benchmarks",
     script:
-        "../../scripts/write_provenance.py"
+        "../../scripts/provenance.py"
 
 
 rule compare_snapshots:
@@ -49,6 +51,7 @@ rule compare_snapshots:
     input:
         base="results/{base}/provenance.json",
         other="results/{other}/provenance.json",
+        code=code("compare_snapshots.py"),
     output:
         "results/compare/{base}_vs_{other}.md",
     log:
@@ -82,12 +85,11 @@ rule compare_snapshots:
 rule report_html:
     """The report for the municipality: one self-contained HTML file, in plain language."""
     input:
-        tables=lambda wc: list(
-            outputs.safe_tables(RESULTS, stage_targets("validity")).values()
-        ),
-        checks=lambda wc: outputs.safe_checks(RESULTS, stage_targets("validity")),
+        tables=list(outputs.safe_tables(RESULTS).values()),
+        checks=outputs.safe_checks(RESULTS),
         figures=[f"{RESULTS}/figures/{name}.svg" for name in FIGURE_SOURCES],
         provenance=f"{RESULTS}/provenance.json",
+        code=code("report_html.py"),
     output:
         report(
             f"{RESULTS}/report.html", caption="../report/report.rst", category="Report"
@@ -99,12 +101,12 @@ rule report_html:
     conda:
         "../../envs/pipeline.yaml"
     params:
-        names=lambda wc: list(outputs.safe_tables(RESULTS, stage_targets("validity"))),
+        names=list(outputs.safe_tables(RESULTS)),
         language=config["figures"]["language"],
         snapshot=SNAPSHOT,
-        disclosure=config["disclosure"],
+        disclosure=config_keys("disclosure", THRESHOLD_KEYS),
     script:
-        "../../scripts/write_report.py"
+        "../../scripts/report_html.py"
 
 
 # Registered after `provenance`, which the report reads: provenance does not wait for the report.

@@ -1,5 +1,6 @@
 # The synthetic snapshot: real layout, published marginals, planted causal effect.
 # Upstream of nothing but the readers; real data replaces it through config data_dir.
+from wwvw.synthetic.people import COHORT_KEYS  # noqa: E402
 
 
 rule synthetic_data:
@@ -7,7 +8,7 @@ rule synthetic_data:
     input:
         published="config/published.yaml",
         conditions=config["chronic_conditions"],
-        code=sorted(str(p) for p in Path("scripts/wwvw/synthetic").glob("*.py")),
+        code=code("synthetic_data.py"),
     output:
         files=[f for f in synthetic_outputs() if not f.endswith("summary.json")],
         summary=f"{SYNTHETIC_DIR}/truth/summary.json",
@@ -20,7 +21,7 @@ rule synthetic_data:
     resources:
         mem_mb=2000,
     params:
-        cohort=config["cohort"],
+        cohort=config_keys("cohort", COHORT_KEYS),
         synthetic=config["synthetic"],
         municipality=config["municipality"],
     script:

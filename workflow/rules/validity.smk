@@ -2,18 +2,19 @@
 # compliers, subgroup effects and placebos on the cohort; the Monte Carlo validation of the
 # estimators (target `monte_carlo`, not part of the default run).
 
-from wwvw.validity.settings import headline_specification, sample_settings
+from wwvw.outputs import VALIDITY_TABLES  # noqa: E402
 
 VALIDITY = config["validity"]
 VALIDITY_DIR = f"{RESULTS}/validity"
-HEADLINE_SPECIFICATION = headline_specification(SPECIFICATIONS)
-VALIDITY_SAMPLE = sample_settings(HEADLINE_SPECIFICATION)
+# the checks use the headline specification's sample (common.smk)
+VALIDITY_SAMPLE = HEADLINE_SAMPLE
 
 
 rule validity_balance:
     """Random assignment: balance table, joint tests, within-cell permutation test of caseworkers."""
     input:
         cohort=f"{RESULTS}/cohort/cohort.parquet",
+        code=code("validity_balance.py"),
     output:
         balance=f"{VALIDITY_DIR}/balance.csv",
         permutation=f"{VALIDITY_DIR}/permutation.csv",
@@ -35,6 +36,7 @@ rule validity_monotonicity:
     """Monotonicity: first stages within every subgroup, reverse-sample test; complier profiles."""
     input:
         cohort=f"{RESULTS}/cohort/cohort.parquet",
+        code=code("validity_monotonicity.py"),
     output:
         monotonicity=f"{VALIDITY_DIR}/monotonicity.csv",
         compliers=f"{VALIDITY_DIR}/compliers.csv",
@@ -57,6 +59,7 @@ rule validity_exclusion:
     """Exclusion and monotonicity: Frandsen-Lefgren-Leslie test, Bhuller-Sigstad checks."""
     input:
         cohort=f"{RESULTS}/cohort/cohort.parquet",
+        code=code("validity_exclusion.py"),
     output:
         exclusion=f"{VALIDITY_DIR}/exclusion.csv",
         multi_treatment=f"{VALIDITY_DIR}/multi_treatment.csv",
@@ -81,6 +84,7 @@ rule validity_heterogeneity:
     input:
         cohort=f"{RESULTS}/cohort/cohort.parquet",
         estimates=f"{RESULTS}/estimates/estimates.csv",
+        code=code("validity_heterogeneity.py"),
     output:
         f"{VALIDITY_DIR}/heterogeneity.csv",
     log:
@@ -107,6 +111,7 @@ rule validity_placebo:
     """Placebo: IV effects on outcomes fixed before the intake (previous work) must be zero."""
     input:
         cohort=f"{RESULTS}/cohort/cohort.parquet",
+        code=code("validity_placebo.py"),
     output:
         f"{VALIDITY_DIR}/placebo.csv",
     log:
@@ -125,6 +130,8 @@ rule validity_placebo:
 
 rule monte_carlo:
     """Monte Carlo: bias, RMSE, coverage of every estimator and interval on the planted design."""
+    input:
+        code=code("monte_carlo.py"),
     output:
         summary="results/monte_carlo/summary.csv",
         draws="results/monte_carlo/draws.parquet",
@@ -145,18 +152,5 @@ rule monte_carlo:
 
 
 register_targets(
-    "validity",
-    [
-        f"{VALIDITY_DIR}/{name}.csv"
-        for name in (
-            "balance",
-            "permutation",
-            "monotonicity",
-            "exclusion",
-            "multi_treatment",
-            "compliers",
-            "heterogeneity",
-            "placebo",
-        )
-    ],
+    "validity", [f"{RESULTS}/{source}" for source in VALIDITY_TABLES.values()]
 )

@@ -10,9 +10,7 @@ Modules
     weak_iv         first-stage, effective and Sanderson-Windmeijer F; tF; Anderson-Rubin sets
     specifications  run_specifications(cohort, specs) -> (estimates, diagnostics)
     simulate        simulate_cohort(seed, ...) from the planted design, for tests / Monte Carlo
+
+Importing the package imports none of its modules: a rule that needs one module (the disclosure
+rules need `matrices`) depends on that module's code alone (wwvw.core.code).
 """
-
-from .instruments import add_propensities, drop_small_caseloads
-from .specifications import Specification, run_specifications
-
-__all__ = ["Specification", "add_propensities", "drop_small_caseloads", "run_specifications"]

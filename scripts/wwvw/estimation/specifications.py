@@ -396,3 +396,17 @@ def run_specifications(
     estimates = mark_headline(estimates, headline_specifications(specs), headline_se_type)
     diagnostics = pl.DataFrame(diagnostic_rows, schema=DIAGNOSTICS_SCHEMA)
     return estimates, diagnostics
+
+
+def collect_estimates(
+    estimate_paths: Sequence[str],
+    diagnostic_paths: Sequence[str],
+    specs: Sequence[Mapping],
+    headline_se_type: str = "hetero",
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """All specifications' rows (one file each) in specification order, exactly one headline row
+    per treatment; their diagnostics stacked."""
+    estimates = pl.concat([pl.read_csv(p) for p in estimate_paths], how="vertical_relaxed")
+    diagnostics = pl.concat([pl.read_csv(p) for p in diagnostic_paths], how="diagonal_relaxed")
+    chosen = headline_specifications([Specification.from_mapping(s) for s in specs])
+    return mark_headline(estimates, chosen, headline_se_type), diagnostics

@@ -9,7 +9,7 @@ published number: common random numbers make that calibration deterministic.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import polars as pl
@@ -62,16 +62,16 @@ EDUCATION_UNKNOWN = 130  # persons absent from the education file of their refer
 
 @dataclass(frozen=True)
 class CohortRules:
-    """The cohort and outcome definitions (config `cohort`), as month indices."""
+    """The cohort and outcome definitions (config `cohort`) the generator's truth depends on, as
+    month indices. The referral window is not among them: the synthetic world's referrals are
+    what they are, and the analyst's window selects from them."""
 
     study_start: int
     study_end: int
     benefit_start_year: int
-    referral_window_months: int
     outcome_min_months: int
     followup_months: int
     followup_end: int
-    work_history_months: int
 
     @classmethod
     def from_config(cls, cohort: dict) -> CohortRules:
@@ -79,17 +79,19 @@ class CohortRules:
             study_start=month_of_date(cohort["study_start"]),
             study_end=month_of_date(cohort["study_end"]),
             benefit_start_year=cohort["benefit_start_year"],
-            referral_window_months=cohort["referral_window_months"],
             outcome_min_months=cohort["outcome_min_months"],
             followup_months=cohort["followup_months"],
             followup_end=month_of_date(cohort["followup_end"]),
-            work_history_months=cohort["work_history_months"],
         )
 
     def outcome_window(self, ref: np.ndarray) -> np.ndarray:
         """Latest month offset at which qualifying work may start (0: none possible)."""
         last_start = self.followup_end - (self.outcome_min_months - 1)
         return np.clip(np.minimum(self.followup_months, last_start - ref), 0, None)
+
+
+# the config `cohort` keys the generator reads (rule synthetic_data receives only these)
+COHORT_KEYS = tuple(f.name for f in fields(CohortRules))
 
 
 def exact_levels(

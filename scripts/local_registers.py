@@ -11,7 +11,7 @@ if __name__ == "__main__":
         con,
         snakemake.params.municipality,  # noqa: F821
         dict(snakemake.output.items()),  # noqa: F821
-        sources=dict(snakemake.input.items()),  # noqa: F821
+        sources={k: v for k, v in snakemake.input.items() if k != "code"},  # noqa: F821
     )
     for name, (rows, kept) in counts.items():
         log.info("%s: %d of %d rows kept", name, kept, rows)

@@ -20,7 +20,7 @@ if __name__ == "__main__":
     sources = {
         name: name
         for name in snakemake.input.keys()  # noqa: F821, SIM118 (Namedlist iterates over values)
-        if name != "municipalities" and not name.split("_")[-1].isdigit()
+        if name not in ("municipalities", "code") and not name.split("_")[-1].isdigit()
     }
     sources.update({"education": "education", "debts": "debts", "medicines": "medicines"})
     report = linkage_report(con, sources)
