@@ -1,8 +1,8 @@
 """Rule `analysis_cohort`: benefit start in the start year and a referral within the window."""
 
-from wwvw import logs
-from wwvw.cohort import analysis_cohort
-from wwvw.db import connect_rule
+from wwvw.cohort.selection import analysis_cohort
+from wwvw.core import logs
+from wwvw.core.db import connect_rule
 
 if __name__ == "__main__":
     log = logs.setup(snakemake.log[0])  # noqa: F821

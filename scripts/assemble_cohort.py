@@ -2,7 +2,7 @@
 and the flow of persons through every step."""
 
 import polars as pl
-from wwvw import logs
+from wwvw.core import logs
 
 KEY = ["RINPERSOONS", "RINPERSOON"]
 

@@ -1,9 +1,9 @@
 """Rule `characteristics`: covariates at the anchor month and the work outcome after it."""
 
 import polars as pl
-from wwvw import logs
-from wwvw.characteristics import Rules, characteristics, condition_table
-from wwvw.db import connect_rule, date_month_expr
+from wwvw.cohort.characteristics import Rules, characteristics, condition_table
+from wwvw.core import logs
+from wwvw.core.db import connect_rule, date_month_expr
 
 
 def anchors(frame: pl.DataFrame) -> pl.DataFrame:

@@ -1,9 +1,9 @@
 """Rule `chronic_prevalence`: Figure 1's shares, bijstand recipients vs the rest of the municipality."""
 
-from wwvw import logs
-from wwvw.characteristics import condition_table
-from wwvw.db import connect_rule
-from wwvw.population import chronic_prevalence
+from wwvw.cohort.characteristics import condition_table
+from wwvw.core import logs
+from wwvw.core.db import connect_rule
+from wwvw.link.population import chronic_prevalence
 
 if __name__ == "__main__":
     log = logs.setup(snakemake.log[0])  # noqa: F821

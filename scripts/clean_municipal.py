@@ -1,22 +1,22 @@
 """Rule `clean_municipal`: one municipal extract -> clean Parquet, a cleaning and a validation report.
 
-The privacy guard screens the file first; a bad delivery (wwvw.errors.DeliveryError) ends the job
+The privacy guard screens the file first; a bad delivery (wwvw.core.errors.DeliveryError) ends the job
 with one message and status 1 before anything is written.
 """
 
 from pathlib import Path
 
 import polars as pl
-from wwvw import logs
-from wwvw.errors import exit_on_delivery_error
-from wwvw.municipal import (
+from wwvw.core import logs
+from wwvw.core.errors import exit_on_delivery_error
+from wwvw.ingest.municipal import (
     EXTRACTS,
     ROW,
     clean_extract,
     normalise_departments,
     normalise_locations,
 )
-from wwvw.validation import validate_extract
+from wwvw.ingest.validation import validate_extract
 
 
 def clean(path: str, extract: str, department_spellings: dict):

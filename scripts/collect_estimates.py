@@ -2,7 +2,7 @@
 headline row per treatment."""
 
 import polars as pl
-from wwvw import logs
+from wwvw.core import logs
 from wwvw.estimation.specifications import collect_estimates
 
 if __name__ == "__main__":

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from wwvw import logs
-from wwvw.compare import compare
+from wwvw.core import logs
+from wwvw.release.compare import compare
 
 if __name__ == "__main__":
     log = logs.setup(snakemake.log[0])  # noqa: F821

@@ -1,8 +1,8 @@
 """Rule `describe`: Table 1 (study population), Table 2 (cohort), interventions by department."""
 
 import polars as pl
-from wwvw import logs
-from wwvw.tables import interventions_by_department, table1, table2, time_to_work
+from wwvw.cohort.tables import interventions_by_department, table1, table2, time_to_work
+from wwvw.core import logs
 
 if __name__ == "__main__":
     log = logs.setup(snakemake.log[0])  # noqa: F821

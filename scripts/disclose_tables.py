@@ -3,9 +3,9 @@ released tables under results/<snapshot>/safe/ (CBS output rules applied) and th
 rows."""
 
 import polars as pl
-from wwvw import logs
-from wwvw.disclosure import DisclosureError
-from wwvw.release import model_size_bound, release_tables, thresholds_from_config
+from wwvw.core import logs
+from wwvw.release.bundle import model_size_bound, release_tables, thresholds_from_config
+from wwvw.release.disclosure import DisclosureError
 
 if __name__ == "__main__":
     log = logs.setup(snakemake.log[0])  # noqa: F821

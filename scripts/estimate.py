@@ -2,7 +2,7 @@
 2SLS/UJIVE/JIVE1, weak-IV diagnostics)."""
 
 import polars as pl
-from wwvw import logs
+from wwvw.core import logs
 from wwvw.estimation.specifications import run_specifications
 
 if __name__ == "__main__":

@@ -3,9 +3,9 @@
 from pathlib import Path
 
 import polars as pl
-from wwvw import logs
-from wwvw.disclosure import DisclosureError
-from wwvw.release import export_bundle, read_checks, thresholds_from_config
+from wwvw.core import logs
+from wwvw.release.bundle import export_bundle, read_checks, thresholds_from_config
+from wwvw.release.disclosure import DisclosureError
 
 if __name__ == "__main__":
     log = logs.setup(snakemake.log[0])  # noqa: F821

@@ -3,7 +3,8 @@
 from pathlib import Path
 
 import polars as pl
-from wwvw import figures, logs
+from wwvw.core import logs
+from wwvw.present import figures
 
 
 def draw_all(params, inputs, output, log) -> None:

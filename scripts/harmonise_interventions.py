@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 
 import polars as pl
-from wwvw import logs
-from wwvw.interventions import (
+from wwvw.core import logs
+from wwvw.ingest.interventions import (
     DEFAULT_CODE_PREFIX_PATTERN,
     DEFAULT_MIN_SCORE,
     apply_mapping,

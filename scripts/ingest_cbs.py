@@ -6,7 +6,7 @@ report, params.columns, params.chunk_rows, params.sav_reader, log[0]), or by han
     python scripts/ingest_cbs.py IN OUT --columns RINPERSOONS RINPERSOON SECM [--chunk-rows N]
         [--report qc/validation_secm.csv] [--sav-reader auto|pyreadstat]
 
-A bad delivery (wwvw.errors.DeliveryError) ends the job with one message and status 1, and neither
+A bad delivery (wwvw.core.errors.DeliveryError) ends the job with one message and status 1, and neither
 the Parquet file nor the report exists afterwards. The log names the file, its size, the rows
 written, the repairs counted, the time and the peak memory; never a value.
 """
@@ -18,9 +18,10 @@ import sys
 import time
 from pathlib import Path
 
-from wwvw import db, logs, privacy, validation
-from wwvw.errors import exit_on_delivery_error
-from wwvw.ingest import (
+from wwvw.core import db, logs
+from wwvw.core.errors import exit_on_delivery_error
+from wwvw.ingest import privacy, validation
+from wwvw.ingest.cbs import (
     SAV_READERS,
     convert_to_parquet,
     file_columns,

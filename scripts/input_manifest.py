@@ -4,8 +4,8 @@ snapshot (19 GB at national scale: half a minute that provenance no longer spend
 import json
 from pathlib import Path
 
-from wwvw import logs
-from wwvw.provenance import input_files
+from wwvw.core import logs
+from wwvw.release.provenance import input_files
 
 if __name__ == "__main__":
     log = logs.setup(snakemake.log[0])  # noqa: F821

@@ -1,8 +1,8 @@
 """Rule `leniency_bins`: tables/leniency.csv, the numbers of the leniency (first-stage) figure."""
 
 import polars as pl
-from wwvw import logs
-from wwvw.release import leniency_bins, thresholds_from_config
+from wwvw.core import logs
+from wwvw.release.bundle import leniency_bins, thresholds_from_config
 
 if __name__ == "__main__":
     log = logs.setup(snakemake.log[0])  # noqa: F821

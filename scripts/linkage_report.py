@@ -9,9 +9,9 @@ it uses what the cohort chain leaves idle.
 
 import os
 
-from wwvw import logs
-from wwvw.db import connect_rule
-from wwvw.population import linkage_report
+from wwvw.core import logs
+from wwvw.core.db import connect_rule
+from wwvw.link.population import linkage_report
 
 if __name__ == "__main__":
     log = logs.setup(snakemake.log[0])  # noqa: F821

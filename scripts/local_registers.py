@@ -1,8 +1,8 @@
 """Rule `local_registers`: each national register once, restricted to the study's persons."""
 
-from wwvw import logs
-from wwvw.db import connect_rule
-from wwvw.local import restrict_registers
+from wwvw.core import logs
+from wwvw.core.db import connect_rule
+from wwvw.link.local import restrict_registers
 
 if __name__ == "__main__":
     log = logs.setup(snakemake.log[0])  # noqa: F821

@@ -3,7 +3,7 @@
 import time
 
 import polars as pl
-from wwvw import logs
+from wwvw.core import logs
 from wwvw.validity.monte_carlo import run_monte_carlo, summarise
 
 if __name__ == "__main__":

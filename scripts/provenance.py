@@ -3,8 +3,8 @@
 import json
 from pathlib import Path
 
-from wwvw import logs
-from wwvw.provenance import code_version, locked_versions, rule_runtimes
+from wwvw.core import logs
+from wwvw.release.provenance import code_version, locked_versions, rule_runtimes
 
 if __name__ == "__main__":
     log = logs.setup(snakemake.log[0])  # noqa: F821

@@ -3,10 +3,10 @@
 from pathlib import Path
 
 import polars as pl
-from wwvw import logs
-from wwvw.disclosure import DisclosureError
-from wwvw.release import read_checks, thresholds_from_config
-from wwvw.report import build_report, load_json, scan_report
+from wwvw.core import logs
+from wwvw.present.report import build_report, load_json, scan_report
+from wwvw.release.bundle import read_checks, thresholds_from_config
+from wwvw.release.disclosure import DisclosureError
 
 if __name__ == "__main__":
     log = logs.setup(snakemake.log[0])  # noqa: F821

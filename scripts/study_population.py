@@ -1,8 +1,8 @@
 """Rule `study_population`: residents with a month of bijstand in the window, reference month, flow."""
 
-from wwvw import logs
-from wwvw.db import connect_rule
-from wwvw.population import Window, study_population
+from wwvw.core import logs
+from wwvw.core.db import connect_rule
+from wwvw.link.population import Window, study_population
 
 if __name__ == "__main__":
     log = logs.setup(snakemake.log[0])  # noqa: F821

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import yaml
-from wwvw import logs
+from wwvw.core import logs
 from wwvw.synthetic.generate import generate
 
 

@@ -1,7 +1,7 @@
 """Rule `validity_balance`: balance table and within-cell permutation test of caseworker labels."""
 
 import polars as pl
-from wwvw import logs
+from wwvw.core import logs
 from wwvw.validity.balance import balance_table, permutation_test, with_permutation_pvalues
 from wwvw.validity.samples import build_sample
 

@@ -1,7 +1,7 @@
 """Rule `validity_exclusion`: Frandsen-Lefgren-Leslie test and Bhuller-Sigstad checks."""
 
 import polars as pl
-from wwvw import logs
+from wwvw.core import logs
 from wwvw.validity.exclusion import exclusion_table
 from wwvw.validity.multi_treatment import multi_treatment_table
 from wwvw.validity.samples import build_sample

@@ -1,7 +1,7 @@
 """Rule `validity_heterogeneity`: IV effects by subgroup, equality tests, Romano-Wolf p-values."""
 
 import polars as pl
-from wwvw import logs
+from wwvw.core import logs
 from wwvw.validity.heterogeneity import compare_with_estimates, heterogeneity_table
 from wwvw.validity.samples import build_sample
 

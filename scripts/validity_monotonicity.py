@@ -1,7 +1,7 @@
 """Rule `validity_monotonicity`: first stages by subgroup, reverse-sample test, compliers."""
 
 import polars as pl
-from wwvw import logs
+from wwvw.core import logs
 from wwvw.validity.compliers import complier_table
 from wwvw.validity.monotonicity import monotonicity_table
 from wwvw.validity.samples import build_sample, subgroups

@@ -1,7 +1,7 @@
 """Rule `validity_placebo`: IV estimates on outcomes fixed before the intake."""
 
 import polars as pl
-from wwvw import logs
+from wwvw.core import logs
 from wwvw.validity.placebo import placebo_table
 from wwvw.validity.samples import build_sample
 

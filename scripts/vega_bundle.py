@@ -3,8 +3,8 @@
 import os
 from pathlib import Path
 
-from wwvw import logs
-from wwvw.figures import javascript_bundle
+from wwvw.core import logs
+from wwvw.present.figures import javascript_bundle
 
 if __name__ == "__main__":
     log = logs.setup(snakemake.log[0])  # noqa: F821

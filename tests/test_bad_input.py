@@ -32,8 +32,8 @@ from corpus.build import (
     fill,
 )
 from corpus.runner import ForkedSnakemake
-from wwvw.disclosure import RIN_LIKE
-from wwvw.privacy import check_results
+from wwvw.ingest.privacy import check_results
+from wwvw.release.disclosure import RIN_LIKE
 
 ROOT = Path(__file__).resolve().parents[1]
 TRACEBACK = "Traceback (most recent call last)"

@@ -32,6 +32,9 @@ def test_imports_are_followed_through_the_package(tmp_path):
             "wwvw/core/db.py": "import duckdb\n",
             "wwvw/lazy.py": "",
             "wwvw/other.py": "",
+            "wwvw/stage/templates/page.j2": "{{ x }}",
+            "wwvw/unimported/__init__.py": "",
+            "wwvw/unimported/templates/other.j2": "",
         },
     )
     files = code_files(root, root / "rule.py")
@@ -45,6 +48,7 @@ def test_imports_are_followed_through_the_package(tmp_path):
         "wwvw/core/__init__.py",
         "wwvw/core/db.py",
         "wwvw/lazy.py",
+        "wwvw/stage/templates/page.j2",  # data beside an imported module
     }
     assert list(files) == sorted(files)
 

@@ -121,10 +121,10 @@ def test_restricted_registers_give_the_same_population_covariates_and_prevalence
     the registers whole (most of its persons are local), so the restriction is forced here."""
     from types import SimpleNamespace
 
-    from wwvw.characteristics import Rules, characteristics, condition_table
-    from wwvw.db import connect_rule
-    from wwvw.local import restrict_registers
-    from wwvw.population import Window, chronic_prevalence, study_population
+    from wwvw.cohort.characteristics import Rules, characteristics, condition_table
+    from wwvw.core.db import connect_rule
+    from wwvw.link.local import restrict_registers
+    from wwvw.link.population import Window, chronic_prevalence, study_population
 
     national = {path.stem: str(path) for path in sorted((results / "raw").glob("*.parquet"))}
     benefits = str(results / "clean" / "uitkeringen.parquet")

@@ -1,4 +1,4 @@
-"""CBS output rules (scripts/wwvw/disclosure.py) on small hand-made tables and files."""
+"""CBS output rules (scripts/wwvw/release/disclosure.py) on small hand-made tables and files."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
-from wwvw import disclosure as sdc
+from wwvw.release import disclosure as sdc
 
 RIN = "000123456"  # zero-padded, as RINPERSOON is written
 

@@ -1,9 +1,9 @@
-"""wwvw.distributions (scipy.special) agrees with scipy.stats, which it stands in for."""
+"""wwvw.estimation.distributions (scipy.special) agrees with scipy.stats, which it stands in for."""
 
 import numpy as np
 import pytest
 from scipy import stats
-from wwvw import distributions as dist
+from wwvw.estimation import distributions as dist
 
 X = np.array([-3.0, -0.5, 0.0, 1.2, 4.0])
 P = np.array([0.001, 0.025, 0.5, 0.95, 0.999])

@@ -1,4 +1,4 @@
-"""The disclosure rules of the workflow (scripts/wwvw/release.py, rules disclose_tables and export)
+"""The disclosure rules of the workflow (scripts/wwvw/release/bundle.py, rules disclose_tables and export)
 on hand-made tables, and the export bundle of a real run."""
 
 import shutil
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from wwvw import disclosure as sdc
-from wwvw import release
+from wwvw.release import bundle as release
+from wwvw.release import disclosure as sdc
 
 ROOT = Path(__file__).resolve().parents[1]
 RIN = "000123456"

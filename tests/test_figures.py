@@ -1,4 +1,4 @@
-"""Figures (scripts/wwvw/figures.py, rule `figure`): drawn from safe tables only, deterministic,
+"""Figures (scripts/wwvw/present/figures.py, rule `figure`): drawn from safe tables only, deterministic,
 labelled in one language, offline."""
 
 import hashlib
@@ -8,8 +8,8 @@ from pathlib import Path
 import altair as alt
 import polars as pl
 import pytest
-from wwvw import figures
-from wwvw.outputs import FIGURE_SOURCES, FIGURES
+from wwvw.present import figures
+from wwvw.release.outputs import FIGURE_SOURCES, FIGURES
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts" / "figures"

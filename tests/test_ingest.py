@@ -13,8 +13,8 @@ import polars as pl
 import pyarrow.parquet as pq
 import pyreadstat
 import pytest
-from wwvw import ingest
-from wwvw.ingest import (
+from wwvw.ingest import cbs as ingest
+from wwvw.ingest.cbs import (
     CbsName,
     InputError,
     Wanted,
@@ -206,7 +206,7 @@ def test_spell_file_and_variant_names_are_found_by_their_stem():
 
 
 def test_names_that_do_not_parse_are_reported(caplog):
-    with caplog.at_level(logging.WARNING, logger="wwvw.ingest"):
+    with caplog.at_level(logging.WARNING, logger="wwvw.ingest.cbs"):
         choose_files([*SNAPSHOT, "notes.txt"], [Wanted("secm", "SECM", 2018)], {})
     assert "notes.txt" in caplog.text
 
@@ -314,7 +314,7 @@ def test_both_sav_readers_write_the_same_table(tmp_path, compression, caplog):
     fast = write_sav(tmp_path / "fast.sav", frame, **compression)
     slow = write_sav(tmp_path / "slow.sav", frame, missing_ranges={"CODE": ["zzzz"]}, **compression)
     columns = list(frame.columns)
-    with caplog.at_level(logging.INFO, logger="wwvw.ingest"):
+    with caplog.at_level(logging.INFO, logger="wwvw.ingest.cbs"):
         assert convert_to_parquet(fast, tmp_path / "fast.parquet", columns, chunk_rows=1000) == 2500
         assert convert_to_parquet(slow, tmp_path / "slow.parquet", columns, chunk_rows=1000) == 2500
         convert_to_parquet(
@@ -338,7 +338,7 @@ def test_date_times_go_to_pyreadstat_and_keep_their_fraction_of_a_second(tmp_pat
     # polars-readstat drops the fraction of a second of a DATETIME value
     moment = datetime.datetime(2015, 1, 31, 12, 30, 1, 250000)
     source = write_sav(tmp_path / "x.sav", pd.DataFrame({"TIJDSTIP": [moment, None]}))
-    with caplog.at_level(logging.INFO, logger="wwvw.ingest"):
+    with caplog.at_level(logging.INFO, logger="wwvw.ingest.cbs"):
         convert_to_parquet(source, tmp_path / "out.parquet", ["TIJDSTIP"])
     assert "pyreadstat (time or date-time format on TIJDSTIP)" in caplog.text
     text = read_back(tmp_path / "out.parquet")["TIJDSTIP"].to_list()

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 import yaml
 from polars.testing import assert_frame_equal
-from wwvw.interventions import (
+from wwvw.ingest.interventions import (
     DEFAULT_CODE_PREFIX_PATTERN,
     DEFAULT_MIN_SCORE,
     OVERIG,

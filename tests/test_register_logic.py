@@ -4,10 +4,10 @@ from datetime import date
 
 import polars as pl
 import pytest
-from wwvw import db
-from wwvw.characteristics import Rules, characteristics
-from wwvw.cohort import analysis_cohort
-from wwvw.population import Window, linkage_report, study_population
+from wwvw.cohort.characteristics import Rules, characteristics
+from wwvw.cohort.selection import analysis_cohort
+from wwvw.core import db
+from wwvw.link.population import Window, linkage_report, study_population
 
 JAN_2015 = db.month_of("2015-01-01")
 RULES = Rules(
@@ -405,7 +405,7 @@ def test_duckdb_settings_of_a_rule_come_from_its_resources_and_the_config():
     import os
     from types import SimpleNamespace
 
-    from wwvw.db import connect, rule_settings
+    from wwvw.core.db import connect, rule_settings
 
     resources = SimpleNamespace(mem_mb=1500, tmpdir="/tmp/job")
     job = SimpleNamespace(
@@ -429,7 +429,7 @@ def test_restricted_registers_keep_every_record_of_residents_and_bijstand_recipi
     """Kept: every record (addresses elsewhere too) of anyone who ever lived at an object in the
     municipality, of anyone with a SECM 22 spell and of anyone with a linked benefit; dropped:
     everyone else. VSLGWBTAB keeps the objects in the municipality in some year; rows sorted."""
-    from wwvw.local import restrict_registers
+    from wwvw.link.local import restrict_registers
 
     addresses = pl.DataFrame(
         {
@@ -497,7 +497,7 @@ def test_registers_are_copied_whole_when_most_persons_are_local(tmp_path):
     """Three local persons (a SECM 22 spell, two linked benefits) of four in GBAPERSOONTAB:
     restricting would keep most rows, so the files are copied as delivered (the later steps give
     the same results on either)."""
-    from wwvw.local import restrict_registers
+    from wwvw.link.local import restrict_registers
 
     source = tmp_path / "secm_raw.parquet"
     secm(("000000001", "20100101", "", "22"), ("000000009", "20100101", "", "11")).write_parquet(
@@ -553,7 +553,7 @@ def test_chronic_prevalence_splits_residents_by_a_month_of_bijstand_while_reside
     """Residents in 2016 (an address at an object of the municipality covering the first day of
     a month); a resident is a bijstand recipient only when a bijstand month (SECM 22 or a linked PW
     benefit) falls in a resident month of that year. Conditions from that year's medicines."""
-    from wwvw.population import chronic_prevalence
+    from wwvw.link.population import chronic_prevalence
 
     def address(rin, start, end, obj="home"):
         return ("R", rin, "W", obj, start, end)

@@ -1,4 +1,4 @@
-"""The report (scripts/wwvw/report.py, rule `report_html`): one self-contained file that renders
+"""The report (scripts/wwvw/present/report.py, rule `report_html`): one self-contained file that renders
 every chart offline in headless Chromium, in English or Dutch, from safe tables only."""
 
 import json
@@ -10,11 +10,11 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from wwvw import figures
-from wwvw import report as rp
-from wwvw.disclosure import Thresholds
-from wwvw.outputs import FIGURE_SOURCES, FIGURES
-from wwvw.release import read_checks
+from wwvw.present import figures
+from wwvw.present import report as rp
+from wwvw.release.bundle import read_checks
+from wwvw.release.disclosure import Thresholds
+from wwvw.release.outputs import FIGURE_SOURCES, FIGURES
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -167,3 +167,30 @@ def test_snakemake_report_with_a_caption_per_item(results, synthetic_dir, tmp_pa
     assert any(n.endswith("/report.html") and "/data/" in n for n in names)
     assert sum(n.endswith(".png") for n in names) == len(FIGURES)
     assert any(n.endswith("table1.csv") for n in names)
+
+
+def test_the_prose_follows_the_cohort_definitions_in_config():
+    """No window, follow-up or age typed into the text: a 3-month window reads 'three months'."""
+    cohort = {
+        "referral_window_months": 3,
+        "outcome_min_months": 4,
+        "followup_months": 24,
+        "age_min": 25,
+        "age_max": 60,
+    }
+    for language, window, followup in (
+        ("en", "three months", "two years"),
+        ("nl", "drie maanden", "twee jaar"),
+    ):
+        values = rp.definitions(cohort, language)
+        text = rp.with_definitions(rp.TEXT[language], values)
+        steps = rp.with_definitions(rp.FLOW_STEPS[language], values)
+        assert window in text["table2_note"] and window in steps["referral"]
+        assert followup in text["table1_note"] and followup in text["summary_matching"]
+        assert "25" in steps["age"] and "59" in steps["age"]
+        prose = " ".join(v for v in [*text.values(), *steps.values()] if isinstance(v, str))
+        for default in ("six months", "zes maanden", "three years", "drie jaar", " 64"):
+            assert default not in prose
+        assert "{coef}" in text["summary_matching"]  # filled later, with the estimate
+    assert rp.duration(36, "en") == "three years" and rp.duration(13, "nl") == "13 maanden"
+    assert rp.duration(3, "en", "consecutive") == "three consecutive months"

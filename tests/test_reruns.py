@@ -119,18 +119,18 @@ def override(repo: Path, tmp_path: Path, text: str) -> list[str]:
         # synthetic generation: the generator and everything after it
         ("synthetic/design.py", {"synthetic_data", "ingest_cbs", "estimate"}, set()),
         # ingest: the CBS conversion, not the generator
-        ("ingest.py", {"ingest_cbs", "local_registers"}, {"synthetic_data"}),
+        ("ingest/cbs.py", {"ingest_cbs", "local_registers"}, {"synthetic_data"}),
         # municipal extracts: cleaning, not the CBS conversion
-        ("municipal.py", {"clean_municipal"}, {"synthetic_data", "ingest_cbs"}),
+        ("ingest/municipal.py", {"clean_municipal"}, {"synthetic_data", "ingest_cbs"}),
         # the linkage code (the restriction shares its address SQL): not ingest or cleaning
         (
-            "population.py",
+            "link/population.py",
             {"study_population", "linkage_report", "chronic_prevalence", "local_registers"},
             {"synthetic_data", "ingest_cbs", "clean_municipal", "harmonise_interventions"},
         ),
         # the cohort selection: not the study population or the linkage report
         (
-            "cohort.py",
+            "cohort/selection.py",
             {"analysis_cohort", "assemble_cohort", "estimate"},
             {
                 "ingest_cbs",
@@ -167,7 +167,7 @@ def override(repo: Path, tmp_path: Path, text: str) -> list[str]:
         ),
         # the report's text: the report and the export only
         (
-            "report.py",
+            "present/report.py",
             {"report_html", "export"},
             {"figures", "estimate", "disclose_tables", "describe"},
         ),

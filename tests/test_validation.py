@@ -5,11 +5,10 @@ import logging
 import duckdb
 import polars as pl
 import pytest
-from wwvw.errors import DeliveryError, example_rows, exit_on_delivery_error
-from wwvw.ingest import InputError
-from wwvw.inputs import cbs_tables
-from wwvw.municipal import EXTRACTS, ROW, ExtractError, clean_extract
-from wwvw.privacy import (
+from wwvw.core.errors import DeliveryError, example_rows, exit_on_delivery_error
+from wwvw.ingest.cbs import InputError
+from wwvw.ingest.municipal import EXTRACTS, ROW, ExtractError, clean_extract
+from wwvw.ingest.privacy import (
     PrivacyError,
     bsn_like_rows,
     check_column_names,
@@ -18,7 +17,8 @@ from wwvw.privacy import (
     identifier_kind,
     passes_eleven_test,
 )
-from wwvw.validation import (
+from wwvw.ingest.tables import cbs_tables
+from wwvw.ingest.validation import (
     CBS_COLUMNS,
     CBS_TABLES,
     PERSON_PACKING_ERROR,

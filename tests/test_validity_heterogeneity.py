@@ -4,7 +4,7 @@ import numpy as np
 import polars as pl
 import pytest
 from validity_helpers import MODERATE
-from wwvw.distributions import norm_isf
+from wwvw.estimation.distributions import norm_isf
 from wwvw.estimation.simulate import simulate_cohort
 from wwvw.synthetic.design import Design
 from wwvw.validity.heterogeneity import (

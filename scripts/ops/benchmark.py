@@ -17,7 +17,7 @@ two floors in the same run:
   files that ingest wrote (results/<snapshot>/raw/*.parquet);
 - conversion floor: reading each chosen .sav file once, every column, with polars-readstat, the
   reader the conversion uses (the one-off conversion's unavoidable cost; files for which
-  `wwvw.ingest.pyreadstat_reasons` finds a reason go to the slower pyreadstat instead, and the
+  `wwvw.ingest.cbs.pyreadstat_reasons` finds a reason go to the slower pyreadstat instead, and the
   synthetic files give none).
 Also the CPU seconds of everything after the conversion (Snakemake and its jobs, from the kernel's
 accounting of child processes; Snakemake's own `cpu_time` is sampled and misses most of a short
@@ -46,7 +46,7 @@ import polars as pl
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
-from wwvw.ingest import sav_chunks_polars_readstat  # noqa: E402 (after its path)
+from wwvw.ingest.cbs import sav_chunks_polars_readstat  # noqa: E402 (after its path)
 
 
 def children_cpu() -> float:

@@ -38,8 +38,8 @@ import pyreadstat
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from wwvw.errors import example_rows  # noqa: E402
-from wwvw.ingest import parse_cbs_name  # noqa: E402
+from wwvw.core.errors import example_rows  # noqa: E402
+from wwvw.ingest.cbs import parse_cbs_name  # noqa: E402
 from wwvw.synthetic.layout import CBS_FILES, MUNICIPAL_FILES, TABLES  # noqa: E402
 from wwvw.synthetic.writers import open_writer  # noqa: E402
 

@@ -24,12 +24,12 @@ PRELOAD = [
     "polars",
     "duckdb",
     "yaml",
-    "wwvw.inputs",
-    "wwvw.ingest",
+    "wwvw.ingest.tables",
+    "wwvw.ingest.cbs",
     "wwvw.synthetic.layout",
     "wwvw.estimation.specifications",
     "wwvw.validity.settings",
-    "wwvw.outputs",
+    "wwvw.release.outputs",
 ]
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 
 from wwvw.core.code import code_files  # noqa: E402
-from wwvw.inputs import cbs_tables, yearly  # noqa: E402
+from wwvw.ingest.tables import cbs_tables, yearly  # noqa: E402
 from wwvw.synthetic.layout import CBS_FILES, snapshot_files  # noqa: E402
 from wwvw.validity.settings import headline_specification, sample_settings  # noqa: E402
 
@@ -41,7 +41,7 @@ def code(script: str) -> list[str]:
 def config_keys(section: str, keys) -> dict:
     """Only the keys of a config section that a rule uses, as PyPSA-Eur's config_provider does;
     a change to another key of the section does not rerun the rule. The keys are named where
-    they are read (e.g. wwvw.population.WINDOW_KEYS)."""
+    they are read (e.g. wwvw.link.population.WINDOW_KEYS)."""
     return {key: config[section][key] for key in keys}
 
 
@@ -87,7 +87,7 @@ def cbs_file_names() -> list[str]:
 
 def chosen_cbs_files() -> dict[str, str]:
     """Table key -> file in data_dir/cbs: highest version, VRL ignored, config pins respected."""
-    from wwvw.ingest import InputError, Wanted, choose_files
+    from wwvw.ingest.cbs import InputError, Wanted, choose_files
 
     wanted = [Wanted(t.key, t.stem, t.year) for t in CBS_TABLES.values()]
     try:

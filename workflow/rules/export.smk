@@ -1,6 +1,6 @@
 # The export bundle for the CBS output check: only checked files, with export/output_check.csv.
 # Included after report.smk: the export holds the report, which reads provenance.json.
-from wwvw.outputs import EXPORTED_FIGURE_FORMATS  # noqa: E402
+from wwvw.release.outputs import EXPORTED_FIGURE_FORMATS  # noqa: E402
 
 
 rule export:

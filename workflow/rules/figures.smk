@@ -1,9 +1,9 @@
 # What may leave, drawn: the leniency aggregate, the disclosure-checked tables (safe/) and the
 # figures drawn from them only. Validity tables are taken when the validity stage registered them.
-from wwvw import outputs  # noqa: E402
-from wwvw.disclosure import THRESHOLD_KEYS  # noqa: E402
-from wwvw.provenance import locked_versions  # noqa: E402
-from wwvw.outputs import (  # noqa: E402
+from wwvw.release import outputs  # noqa: E402
+from wwvw.release.disclosure import THRESHOLD_KEYS  # noqa: E402
+from wwvw.release.provenance import locked_versions  # noqa: E402
+from wwvw.release.outputs import (  # noqa: E402
     COHORT_TABLES,
     FIGURE_SOURCES,
     LINKAGE_TABLES,

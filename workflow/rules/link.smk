@@ -1,9 +1,9 @@
 # Linkage on (RINPERSOONS, RINPERSOON) in DuckDB: the linkage report, the registers restricted to
 # the study's persons, the study population, the analysis cohort, and covariates and outcomes at
 # the anchor date. Only the linkage report and the restriction read the national registers.
-from wwvw.characteristics import RULES_KEYS  # noqa: E402
-from wwvw.cohort import COHORT_KEYS as SELECTION_KEYS  # noqa: E402
-from wwvw.population import WINDOW_KEYS  # noqa: E402
+from wwvw.cohort.characteristics import RULES_KEYS  # noqa: E402
+from wwvw.cohort.selection import COHORT_KEYS as SELECTION_KEYS  # noqa: E402
+from wwvw.link.population import WINDOW_KEYS  # noqa: E402
 
 PERSON_REGISTERS = (
     "persons",

@@ -2,7 +2,7 @@
 # compliers, subgroup effects and placebos on the cohort; the Monte Carlo validation of the
 # estimators (target `monte_carlo`, not part of the default run).
 
-from wwvw.outputs import VALIDITY_TABLES  # noqa: E402
+from wwvw.release.outputs import VALIDITY_TABLES  # noqa: E402
 
 VALIDITY = config["validity"]
 VALIDITY_DIR = f"{RESULTS}/validity"

@@ -7,7 +7,8 @@ whose scripts import the edited module, and what follows them.
 
 Imports are read from the source (ast), including those inside functions, so a lazily imported
 module counts too. Importing `wwvw.a.b` runs `wwvw/__init__.py` and `wwvw/a/__init__.py` as
-well: they are part of the code.
+well: they are part of the code. So are the data files a module reads beside it (a template):
+every file in a folder of the imported module's package that is not itself a package.
 """
 
 from __future__ import annotations
@@ -75,4 +76,14 @@ def code_files(root: Path, *scripts: Path) -> tuple[str, ...]:
                 if target is not None and target not in seen:
                     seen.add(target)
                     pending.append(target)
-    return tuple(sorted(p.as_posix() for p in seen))
+    data = {
+        path
+        for module in seen
+        for folder in module.parent.iterdir()
+        if folder.is_dir()
+        and not (folder / "__init__.py").exists()
+        and folder.name != "__pycache__"
+        for path in folder.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+    return tuple(sorted(p.as_posix() for p in seen | data))

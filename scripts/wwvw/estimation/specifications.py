@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 import polars as pl
 
-from wwvw import distributions as dist
+from wwvw.estimation import distributions as dist
 
 from . import weak_iv
 from .fixed_effects import Controls, make_controls

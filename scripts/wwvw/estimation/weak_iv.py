@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from wwvw import distributions as dist
+from wwvw.estimation import distributions as dist
 
 from .linear import as_matrix, ols, two_stage_least_squares, wald_statistic
 from .variance import MomentFit, sandwich_vcov, stacked_sandwich_vcov

@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 from scipy.special import expit
 
-from wwvw.tables import TABLE1_CHARACTERISTICS
+from wwvw.cohort.tables import TABLE1_CHARACTERISTICS
 
 from . import design as dgp
 from .calendar import month_of_date

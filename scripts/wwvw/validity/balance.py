@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from wwvw import distributions as dist
+from wwvw.estimation import distributions as dist
 from wwvw.estimation.fixed_effects import Controls
 from wwvw.estimation.instruments import propensity_column
 from wwvw.estimation.linear import ols

@@ -42,7 +42,7 @@ import polars as pl
 from scipy import optimize, sparse
 from scipy.sparse import csgraph
 
-from wwvw import distributions as dist
+from wwvw.estimation import distributions as dist
 from wwvw.estimation.matrices import indicator_matrix
 
 from .samples import Sample, controls_for

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import linalg
 
-from wwvw import distributions as dist
+from wwvw.estimation import distributions as dist
 from wwvw.estimation.variance import (
     MomentFit,
     cluster_score_sums,

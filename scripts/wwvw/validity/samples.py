@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from wwvw.cohort.tables import TABLE1_CHARACTERISTICS
 from wwvw.estimation.fixed_effects import Controls, make_controls
 from wwvw.estimation.instruments import (
     leave_one_out_mean,
@@ -41,7 +42,6 @@ from wwvw.estimation.matrices import (
     outcome_vector,
 )
 from wwvw.estimation.variance import MomentFit
-from wwvw.tables import TABLE1_CHARACTERISTICS
 
 CHARACTERISTICS = tuple(TABLE1_CHARACTERISTICS)  # in Table 1 order
 # reading order of the levels in tables (levels not listed follow, sorted)

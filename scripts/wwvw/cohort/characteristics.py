@@ -26,7 +26,7 @@ import duckdb
 import polars as pl
 import yaml
 
-from .db import month_of
+from wwvw.core.db import month_of
 
 WORK_CODES = ("11", "12", "13", "14")
 AGE_GROUPS = ((18, 30), (30, 45), (45, 55), (55, 65))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from .db import month_of
+from wwvw.core.db import month_of
 
 # the config `cohort` keys that define the study population (a rule receives only these)
 WINDOW_KEYS = ("study_start", "study_end", "age_min", "age_max")

@@ -1238,11 +1238,24 @@ def _check_all(
     return outcomes
 
 
+CHECK_COLUMNS = ("file", "check", "status", "detail", "stage")
+STAGES = ("prepare", "suppress", "final")  # the order in which a released file passes them
+
+
+def in_stage_order(checks: pl.DataFrame) -> pl.DataFrame:
+    """Checks stage by stage (prepare, suppress, final, then any other), file by file within a
+    stage, each file's checks in the order they ran: the rows come from several jobs."""
+    rank = pl.col("stage").replace_strict(STAGES, range(len(STAGES)), default=len(STAGES))
+    return checks.sort(rank, "file", maintain_order=True)
+
+
 def build_export(
     files: Mapping[str, str | Path],
     rules: Mapping[str, Rule],
     out_dir: str | Path,
     thresholds: Thresholds = CBS_DEFAULTS,
+    stage: str | None = None,
+    earlier: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Build the disclosure-checked export bundle: the only way results leave CBS.
 
@@ -1254,6 +1267,10 @@ def build_export(
     value) and no export exists afterwards, not even an earlier one. Otherwise the safe files and
     `output_check.csv` (file, check, status, detail; status pass or suppressed) replace `out_dir`
     in one rename. Returns the output_check frame.
+
+    With a `stage` (a step of STAGES), output_check.csv has a `stage` column and holds the
+    `earlier` stages' rows first (`in_stage_order`): the one writer of every released bundle (the
+    safe tables and the export).
     """
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -1263,6 +1280,12 @@ def build_export(
         failed = any(o.failed for o in outcomes.values())
         problems = [] if failed else _write_bundle(tmp, files, outcomes, rules)
         output_check = _output_check_frame(outcomes)
+        if stage is not None:
+            output_check = output_check.with_columns(stage=pl.lit(stage)).select(CHECK_COLUMNS)
+            if earlier is not None and earlier.height:
+                output_check = in_stage_order(
+                    pl.concat([earlier.select(CHECK_COLUMNS), output_check])
+                )
         if scan_for_identifiers(output_check):
             problems.append(f"{OUTPUT_CHECK} [identifiers]: a detail holds a RIN-like number")
         if failed or problems:

@@ -19,8 +19,7 @@ import jinja2
 import polars as pl
 import yaml
 
-from . import disclosure as sdc
-from .figures import (
+from wwvw.present.figures import (
     CATEGORY_NAMES,
     CHRONIC_LEVELS,
     LABELS,
@@ -29,7 +28,8 @@ from .figures import (
     headline_rows,
     level_name,
 )
-from .outputs import FIGURES
+from wwvw.release import disclosure as sdc
+from wwvw.release.outputs import FIGURES
 
 TEMPLATE = Path(__file__).with_name("templates") / "report.html.j2"
 SUPPRESSED = "·"
@@ -59,7 +59,7 @@ TEXT: dict[str, dict[str, str]] = {
         "summary": "In short",
         "summary_matching": (
             "Being referred to <b>Matching</b> instead of Prematching changes the chance of "
-            "starting paid work (at least three months, within three years) by "
+            "starting paid work (at least {outcome_min}, within {followup}) by "
             "<b>{coef} percentage points</b> (95% interval {low} to {high})."
         ),
         "summary_activering": (
@@ -93,14 +93,14 @@ TEXT: dict[str, dict[str, str]] = {
         "table1": "Table 1. The study population",
         "table1_note": (
             "Everyone in the municipality with at least one month of bijstand in the study window, "
-            "by characteristic; 'started work' is paid work of at least three consecutive months "
-            "within three years."
+            "by characteristic; 'started work' is paid work of at least {outcome_min_consecutive} "
+            "within {followup}."
         ),
         "programmes": "The departments and what they do",
         "table2": "Table 2. The analysis cohort by department",
         "table2_note": (
             "Persons whose benefit started in the cohort year and who were referred to one of the "
-            "three departments within six months."
+            "three departments within {window}."
         ),
         "effects": "Effects on paid work",
         "estimates_table": "Estimates (percentage points)",
@@ -218,7 +218,7 @@ TEXT: dict[str, dict[str, str]] = {
         "summary": "In het kort",
         "summary_matching": (
             "Een verwijzing naar <b>Matching</b> in plaats van Prematching verandert de kans om "
-            "aan betaald werk te beginnen (minstens drie maanden, binnen drie jaar) met "
+            "aan betaald werk te beginnen (minstens {outcome_min}, binnen {followup}) met "
             "<b>{coef} procentpunt</b> (95%-interval {low} tot {high})."
         ),
         "summary_activering": (
@@ -253,13 +253,13 @@ TEXT: dict[str, dict[str, str]] = {
         "table1": "Tabel 1. De onderzoekspopulatie",
         "table1_note": (
             "Iedereen in de gemeente met minstens één maand bijstand in de onderzoeksperiode, naar "
-            "kenmerk; 'aan het werk' is betaald werk van minstens drie aaneengesloten maanden "
-            "binnen drie jaar."
+            "kenmerk; 'aan het werk' is betaald werk van minstens {outcome_min_consecutive} "
+            "binnen {followup}."
         ),
         "programmes": "De afdelingen en wat zij doen",
         "table2": "Tabel 2. De onderzoeksgroep naar afdeling",
         "table2_note": (
-            "Personen van wie de uitkering in het cohortjaar begon en die binnen zes maanden naar "
+            "Personen van wie de uitkering in het cohortjaar begon en die binnen {window} naar "
             "een van de drie afdelingen zijn verwezen."
         ),
         "effects": "Effecten op betaald werk",
@@ -375,18 +375,98 @@ FLOW_STEPS = {
     "en": {
         "bijstand_in_window": "At least one month of bijstand in the study window",
         "resident": "... in a month in which they lived in the municipality",
-        "age": "... aged 18 to 64 (study population)",
+        "age": "... aged {age_min} to {age_last} (study population)",
         "benefit_start": "... whose benefit started in the cohort year",
-        "referral": "... referred to one of the three departments within six months (cohort)",
+        "referral": "... referred to one of the three departments within {window} (cohort)",
     },
     "nl": {
         "bijstand_in_window": "Minstens één maand bijstand in de onderzoeksperiode",
         "resident": "... in een maand waarin zij in de gemeente woonden",
-        "age": "... van 18 tot en met 64 jaar (onderzoekspopulatie)",
+        "age": "... van {age_min} tot en met {age_last} jaar (onderzoekspopulatie)",
         "benefit_start": "... van wie de uitkering in het cohortjaar begon",
-        "referral": "... binnen zes maanden verwezen naar een van de drie afdelingen (cohort)",
+        "referral": "... binnen {window} verwezen naar een van de drie afdelingen (cohort)",
     },
 }
+
+
+NUMBER_WORDS = {
+    "en": [
+        "zero",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+    ],
+    "nl": [
+        "nul",
+        "één",
+        "twee",
+        "drie",
+        "vier",
+        "vijf",
+        "zes",
+        "zeven",
+        "acht",
+        "negen",
+        "tien",
+        "elf",
+        "twaalf",
+    ],
+}
+UNITS = {
+    "en": {"month": ("month", "months"), "year": ("year", "years")},
+    "nl": {"month": ("maand", "maanden"), "year": ("jaar", "jaar")},
+}
+
+
+CONSECUTIVE = {"en": "consecutive", "nl": "aaneengesloten"}
+
+
+def duration(months: int, language: str, adjective: str = "") -> str:
+    """A number of months in words: whole years as years ('three years', 'drie jaar'), numbers
+    up to twelve spelled out; `adjective` goes before the unit ('three consecutive months')."""
+    count, unit = (months // 12, "year") if months >= 12 and months % 12 == 0 else (months, "month")
+    words = NUMBER_WORDS[language]
+    number = words[count] if count < len(words) else str(count)
+    return " ".join(filter(None, [number, adjective, UNITS[language][unit][count != 1]]))
+
+
+class _Kept(dict):
+    """format_map mapping that keeps placeholders it does not know ({coef} is filled later)."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def definitions(cohort: Mapping, language: str) -> dict[str, str]:
+    """The study's definitions as the prose says them, from the config's `cohort` section (as
+    provenance.json records it): no window, age or follow-up is typed into the text."""
+    return {
+        "window": duration(cohort["referral_window_months"], language),
+        "outcome_min": duration(cohort["outcome_min_months"], language),
+        "outcome_min_consecutive": duration(
+            cohort["outcome_min_months"], language, CONSECUTIVE[language]
+        ),
+        "followup": duration(cohort["followup_months"], language),
+        "age_min": str(cohort["age_min"]),
+        "age_last": str(cohort["age_max"] - 1),
+    }
+
+
+def with_definitions(texts: Mapping, values: Mapping[str, str]) -> dict:
+    """Every string of `texts` with the definitions filled in (other placeholders kept)."""
+    return {
+        key: value.format_map(_Kept(values)) if isinstance(value, str) else value
+        for key, value in texts.items()
+    }
 
 
 @dataclass(frozen=True)
@@ -515,7 +595,7 @@ def table2_view(table2: pl.DataFrame, text: Mapping, fmt: Formatter) -> Table:
 
 
 def flow_view(flow: pl.DataFrame, text: Mapping, fmt: Formatter) -> Table:
-    steps = FLOW_STEPS[fmt.language]
+    steps = with_definitions(FLOW_STEPS[fmt.language], text["definitions"])
     rows = [
         [steps.get(r["step"], r["description"]), fmt.int(r["n"])]
         for r in flow.iter_rows(named=True)
@@ -736,7 +816,8 @@ def build_report(
     """The report's HTML. `tables`: export name -> safe table; `figures`: name -> SVG text."""
     if language not in TEXT:
         raise ValueError(f"figures.language must be one of {sorted(TEXT)}, not {language!r}")
-    text = TEXT[language]
+    values = definitions(provenance["config"]["cohort"], language)
+    text = with_definitions(TEXT[language], values) | {"definitions": values}
     fmt = Formatter(language)
     validity = {
         Path(name).stem: generic_view(frame, fmt)

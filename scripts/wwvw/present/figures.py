@@ -18,7 +18,7 @@ from pathlib import Path
 import altair as alt
 import polars as pl
 
-from .outputs import FIGURE_SOURCES, FIGURES  # noqa: F401  (re-exported)
+from wwvw.release.outputs import FIGURE_SOURCES, FIGURES  # noqa: F401  (re-exported)
 
 FONT = "DejaVu Sans"
 WIDTH = 560

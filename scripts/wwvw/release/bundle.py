@@ -1,7 +1,7 @@
 """What leaves the workflow: aggregates shaped for the CBS output rules, the rule of each released
 table, and the staged, atomic build of the checked bundles (results/<snapshot>/safe/ and export/).
 
-Every check itself is `wwvw.disclosure` (CBS output rules); this module decides which rule applies
+Every check itself is `wwvw.release.disclosure` (CBS output rules); this module decides which rule applies
 to which file and shapes the tables so that the rules can see everything a reader can:
 
 - margins that are published elsewhere go into the table (Table 1's per-characteristic totals,
@@ -33,12 +33,15 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from . import disclosure as sdc
+from wwvw.release import disclosure as sdc
+from wwvw.release.disclosure import (  # noqa: F401  (STAGES, in_stage_order re-exported)
+    CHECK_COLUMNS,
+    STAGES,
+    in_stage_order,
+)
 
 DEPARTMENTS = ("matching", "prematching", "activering")
 OUTPUT_CHECK = sdc.OUTPUT_CHECK
-CHECK_COLUMNS = ("file", "check", "status", "detail", "stage")
-STAGES = ("prepare", "suppress", "final")  # the order in which a released file passes them
 NICE_WIDTHS = (0.0025, 0.005, 0.01, 0.02, 0.025, 0.05, 0.1, 0.2)
 
 
@@ -183,7 +186,11 @@ def leniency_bins(
     """
     # imported here, not at the top: the estimation package loads scipy (about 0.2 s), and the
     # report and export jobs, which import this module too, do not need it
-    from .estimation.instruments import add_propensities, drop_small_caseloads, propensity_column
+    from wwvw.estimation.instruments import (
+        add_propensities,
+        drop_small_caseloads,
+        propensity_column,
+    )
 
     sample = add_propensities(drop_small_caseloads(cohort, min_caseload), departments, kind)
     rows = []
@@ -338,7 +345,7 @@ def interventions_summary(qc: pl.DataFrame) -> pl.DataFrame:
 def model_size_bound(cohort: pl.DataFrame) -> int:
     """An upper bound on the parameters of any model estimated on the cohort: an intercept,
     every treatment, every covariate dummy, every assignment cell and every caseworker."""
-    from .estimation.matrices import BOOLEAN_COVARIATES, CATEGORICAL_COVARIATES  # as above
+    from wwvw.estimation.matrices import BOOLEAN_COVARIATES, CATEGORICAL_COVARIATES  # as above
 
     covariate_levels = sum(cohort[c].n_unique() for c in CATEGORICAL_COVARIATES if c in cohort)
     covariate_levels += sum(1 for c in BOOLEAN_COVARIATES if c in cohort)
@@ -445,65 +452,11 @@ def prepare_table(
     return frame, []
 
 
-# --- Staged, atomic bundles ------------------------------------------------------------------------
-
-
-def check_frame(checks: pl.DataFrame, stage: str) -> pl.DataFrame:
-    return checks.with_columns(pl.lit(stage).alias("stage")).select(CHECK_COLUMNS)
-
-
-def in_stage_order(checks: pl.DataFrame) -> pl.DataFrame:
-    """Checks stage by stage (prepare, suppress, final, then any other), file by file within a
-    stage, each file's checks in the order they ran: the rows come from several jobs."""
-    rank = pl.col("stage").replace_strict(STAGES, range(len(STAGES)), default=len(STAGES))
-    return checks.sort(rank, "file", maintain_order=True)
-
-
 def read_checks(path: str | Path) -> pl.DataFrame:
     frame = pl.read_csv(path, infer_schema=False)
     if "stage" not in frame.columns:
         frame = frame.with_columns(pl.lit("").alias("stage"))
     return frame.select(CHECK_COLUMNS)
-
-
-def _replace_dir(tmp: Path, out_dir: Path) -> None:
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
-    tmp.rename(out_dir)
-
-
-def build_bundle(
-    files: Mapping[str, str | Path],
-    rules: Mapping[str, sdc.Rule],
-    out_dir: str | Path,
-    thresholds: sdc.Thresholds,
-    stage: str,
-    earlier: pl.DataFrame | None = None,
-) -> pl.DataFrame:
-    """`disclosure.build_export` into a staging directory, then output_check.csv with the earlier
-    stages' rows first and a `stage` column, re-scanned, and the directory moved into place.
-
-    On any failure nothing is left at `out_dir` (not even an earlier bundle) and the
-    `DisclosureError` names each failing file and check, never a value.
-    """
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
-    try:
-        target = staging / "bundle"
-        checks = check_frame(sdc.build_export(files, rules, target, thresholds), stage)
-        if earlier is not None and earlier.height:
-            checks = in_stage_order(pl.concat([earlier.select(CHECK_COLUMNS), checks]))
-        checks.write_csv(target / OUTPUT_CHECK)
-        if sdc.check_file(target / OUTPUT_CHECK):
-            raise sdc.DisclosureError(f"{OUTPUT_CHECK} [identifiers]: a detail holds a RIN")
-        _replace_dir(target, out_dir)
-    except BaseException:
-        shutil.rmtree(out_dir, ignore_errors=True)
-        raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return checks
 
 
 def release_tables(
@@ -532,7 +485,7 @@ def release_tables(
         earlier = pl.DataFrame([n.row() for n in notes], schema=dict.fromkeys(CHECK_COLUMNS, str))
         rules = {name: rule_for(name) for name in prepared}
         bundle = Path(tmp) / "safe"
-        checks = build_bundle(prepared, rules, bundle, thresholds, "suppress", earlier)
+        checks = sdc.build_export(prepared, rules, bundle, thresholds, "suppress", earlier)
         for name, target in targets.items():
             Path(target).parent.mkdir(parents=True, exist_ok=True)
             shutil.move(bundle / name, target)
@@ -574,4 +527,4 @@ def export_bundle(
     failure `DisclosureError` names each file and check, and no export exists afterwards."""
     files: dict[str, str | Path] = {**tables, **figures, "report.html": report}
     rules = export_rules(list(tables), list(figures), figure_sources)
-    return build_bundle(files, rules, out_dir, thresholds, "final", earlier)
+    return sdc.build_export(files, rules, out_dir, thresholds, "final", earlier)

@@ -5,10 +5,10 @@ exact duplicate rows are dropped (counted), values trimmed, the missing-value to
 null, the date columns parsed from their mixed formats, and rows whose person CBS could not link
 (empty RINPERSOONS or RINPERSOON) flagged `linked = false`: kept and counted, never analysed.
 
-Before anything is cleaned the privacy guard screens every column of the file (`wwvw.privacy`):
+Before anything is cleaned the privacy guard screens every column of the file (`wwvw.ingest.privacy`):
 a direct identifier stops the run. The cleaned frame carries `_row`, the data-row number in the
 delivered file (1-based, header not counted), so that every message can point at rows without
-quoting a value; the rule script validates the frame (`wwvw.validation`) and drops `_row`.
+quoting a value; the rule script validates the frame (`wwvw.ingest.validation`) and drops `_row`.
 """
 
 import codecs
@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import polars as pl
 from charset_normalizer import from_bytes
 
-from . import privacy
-from .errors import DeliveryError, example_rows, mask_numbers
+from wwvw.core.errors import DeliveryError, example_rows, mask_numbers
+from wwvw.ingest import privacy
 
 MISSING_TOKENS = ("", "null", "-", "onbekend")
 ROW = "_row"

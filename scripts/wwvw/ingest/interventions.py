@@ -266,14 +266,12 @@ def summary_by_method(table: pl.DataFrame) -> pl.DataFrame:
 
 
 def read_municipal_csv(path: str | Path) -> pl.DataFrame:
-    """A municipal extract as strings: `;`-separated, UTF-8 (with or without BOM) or Windows-1252.
-    The encoding is detected by a strict UTF-8 decode: Windows-1252 accented letters are never
-    valid UTF-8 sequences in Dutch free text."""
-    raw = Path(path).read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252")
-    return pl.read_csv(
-        text.encode("utf-8"), separator=";", infer_schema=False, empty_string_is_null=False
-    )
+    """The person key and INTERVENTIE of a raw interventies.csv, read as the workflow reads every
+    municipal extract (`municipal.read_extract`: encoding, delimiter, header and the identifier
+    guard), for running the harmonisation by hand."""
+    from wwvw.ingest.municipal import read_extract
+
+    path = Path(path)
+    return read_extract(path.read_bytes(), path.name, ["RINPERSOONS", "RINPERSOON", "INTERVENTIE"])[
+        0
+    ]

@@ -26,9 +26,9 @@ Strings stay strings: an empty SPSS or CSV string becomes "", never null. SPSS u
 (CBS may declare `----` missing) are kept as the codes they are. Only a missing numeric value is null;
 whole numbers are written without a trailing ".0", SPSS/Parquet dates as YYYYMMDD.
 
-Every problem with the files raises `InputError` (a `wwvw.errors.DeliveryError`), whose message names
+Every problem with the files raises `InputError` (a `wwvw.core.errors.DeliveryError`), whose message names
 the file and what is wrong but never a value from a row. What the values must look like is checked
-after conversion (`wwvw.validation`).
+after conversion (`wwvw.ingest.validation`).
 """
 
 from __future__ import annotations
@@ -51,10 +51,10 @@ import pyarrow.parquet as pq
 import pyreadstat
 from polars_readstat import scan_readstat
 
-from . import db
-from .errors import DeliveryError, example_rows, mask_numbers
+from wwvw.core import db
+from wwvw.core.errors import DeliveryError, example_rows, mask_numbers
 
-log = logging.getLogger("wwvw.ingest")
+log = logging.getLogger("wwvw.ingest.cbs")
 
 LATEST = "latest"
 FORMATS = ("sav", "csv", "parquet")

@@ -40,9 +40,9 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from . import db
-from .errors import DeliveryError, example_rows
-from .inputs import KEY
+from wwvw.core import db
+from wwvw.core.errors import DeliveryError, example_rows
+from wwvw.ingest.tables import KEY
 
 REPAIR, ACCEPT, ERROR = "repaired", "accepted", "error"
 ROW = "_row"  # 1-based data-row number of the delivered file (header not counted)

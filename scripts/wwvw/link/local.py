@@ -26,9 +26,9 @@ from pathlib import Path
 
 import duckdb
 
-from .population import municipality_objects_sql
+from wwvw.link.population import municipality_objects_sql
 
-log = logging.getLogger("wwvw.local")
+log = logging.getLogger("wwvw.link.local")
 
 # at or above this share of GBAPERSOONTAB, the registers are copied instead of restricted
 MAX_LOCAL_SHARE = 0.5

@@ -10,7 +10,7 @@ values carry a house number.
 
 Outputs. `check_results` scans result files with the disclosure module's checks (RIN-like numbers,
 person-level rows) before anything leaves the workflow; the export bundle itself
-(`wwvw.disclosure.build_export`) runs the same scans again.
+(`wwvw.release.disclosure.build_export`) runs the same scans again.
 
 Every message names the file and the column (and data-row numbers), never a value.
 """
@@ -23,8 +23,8 @@ from pathlib import Path
 
 import polars as pl
 
-from .disclosure import check_file
-from .errors import DeliveryError, example_rows, mask_numbers
+from wwvw.core.errors import DeliveryError, example_rows, mask_numbers
+from wwvw.release.disclosure import check_file
 
 RIN_COLUMNS = frozenset({"RINPERSOONS", "RINPERSOON"})
 
@@ -231,7 +231,7 @@ def check_municipal_values(file: str, frame: pl.DataFrame) -> None:
 
 def check_results(paths: Iterable[str | Path]) -> None:
     """Scan result files (text: CSV, Markdown, HTML, SVG, JSON, logs) for RIN-like numbers and,
-    in CSV tables, person-level rows or person-key columns (`wwvw.disclosure.check_file`).
+    in CSV tables, person-level rows or person-key columns (`wwvw.release.disclosure.check_file`).
     Raises PrivacyError listing every finding; Parquet files are person-level by design and stay
     inside CBS, so they are not accepted here."""
     findings = []

@@ -22,7 +22,7 @@ def sha256(path: Path) -> str:
 
 def input_files(data_dir: Path, chosen: dict[str, str]) -> list[dict]:
     """Every file of the snapshot's cbs/ and municipal/ folders, whether and for what it was used."""
-    from .ingest import parse_cbs_name
+    from wwvw.ingest.cbs import parse_cbs_name
 
     used = {name: key for key, name in chosen.items()}
     rows = []

@@ -1,0 +1,1 @@
+"""What a reader sees: the figures (`figures`) and the report (`report`)."""
