@@ -3,17 +3,10 @@ aggregates out; disclosure control happens at export)."""
 
 import polars as pl
 
-TABLE1_CHARACTERISTICS = {
-    "sex": ["man", "woman", "unknown"],
-    "age_group": ["18-30", "30-45", "45-55", "55-65"],
-    "education": ["high", "middle", "low", "unknown"],
-    "work_history": ["none", "up_to_12", "over_12"],
-    "migration": ["dutch", "moroccan_turkish", "surinamese_antillean", "other", "unknown"],
-    "chronic": ["0", "1", "2", "3+"],
-    "debts": ["yes", "no"],
-    "single": ["yes", "no"],
-    "children": ["yes", "no"],
-}
+from wwvw.cohort.registry import REGISTRY
+
+# Table 1's rows: every characteristic of the registry, levels in Table 1 order
+TABLE1_CHARACTERISTICS = {c.name: list(c.levels) for c in REGISTRY}
 DEPARTMENTS = ["matching", "prematching", "activering"]
 
 

@@ -12,20 +12,15 @@ import numpy as np
 import polars as pl
 from scipy import sparse
 
+from wwvw.cohort.registry import BOOLEAN, CATEGORICAL
+
 DEPARTMENTS = ("matching", "prematching", "activering")
 REFERENCE_DEPARTMENT = "prematching"
 TREATMENTS = ("matching", "activering")
 
-# categorical covariates and the level left out of the dummies (the largest or least employable)
-CATEGORICAL_COVARIATES = {
-    "sex": "man",
-    "age_group": "18-30",
-    "education": "low",
-    "work_history": "none",
-    "migration": "dutch",
-    "chronic": "0",
-}
-BOOLEAN_COVARIATES = ("debts", "single", "children")
+# categorical covariates and the level left out of the dummies (the registry's reference)
+CATEGORICAL_COVARIATES = {c.name: c.reference for c in CATEGORICAL}
+BOOLEAN_COVARIATES = tuple(c.name for c in BOOLEAN)
 MIN_LEVEL_COUNT = 2
 
 

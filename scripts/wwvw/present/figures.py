@@ -18,6 +18,7 @@ from pathlib import Path
 import altair as alt
 import polars as pl
 
+from wwvw.cohort.registry import BY_NAME, LANGUAGES, YES_NO, level_labels
 from wwvw.release.outputs import FIGURE_SOURCES, FIGURES  # noqa: F401  (re-exported)
 
 FONT = "DejaVu Sans"
@@ -262,70 +263,17 @@ CATEGORY_NAMES = {
     },
 }
 
-CHRONIC_LEVELS = {
-    "en": {"0": "none", "1": "one", "2": "two", "3+": "three or more"},
-    "nl": {"0": "geen", "1": "één", "2": "twee", "3+": "drie of meer"},
-}
+CHRONIC_LEVELS = {lang: dict(BY_NAME["chronic"].level_labels[lang]) for lang in LANGUAGES}
 
+# characteristic and level names (the registry's), and the words of boolean columns
 LEVEL_NAMES = {
-    "en": {
-        "sex": "Sex",
-        "man": "man",
-        "woman": "woman",
-        "age_group": "Age",
-        "education": "Education",
-        "high": "high",
-        "middle": "middle",
-        "low": "low",
-        "work_history": "Work in previous 4 years",
-        "none": "none",
-        "up_to_12": "up to 12 months",
-        "over_12": "more than 12 months",
-        "migration": "Migration background",
-        "dutch": "Dutch",
-        "moroccan_turkish": "Moroccan, Turkish",
-        "surinamese_antillean": "Surinamese, Antillean",
-        "other": "other",
-        "unknown": "unknown",
-        "chronic": "Chronic conditions",
-        "debts": "Debts",
-        "single": "Single",
-        "children": "Children",
-        "yes": "yes",
-        "no": "no",
-        "true": "yes",
-        "false": "no",
-        "total": "total",
-    },
-    "nl": {
-        "sex": "Geslacht",
-        "man": "man",
-        "woman": "vrouw",
-        "age_group": "Leeftijd",
-        "education": "Opleiding",
-        "high": "hoog",
-        "middle": "middelbaar",
-        "low": "laag",
-        "work_history": "Werk in de 4 jaar ervoor",
-        "none": "geen",
-        "up_to_12": "hooguit 12 maanden",
-        "over_12": "meer dan 12 maanden",
-        "migration": "Migratieachtergrond",
-        "dutch": "Nederlands",
-        "moroccan_turkish": "Marokkaans, Turks",
-        "surinamese_antillean": "Surinaams, Antilliaans",
-        "other": "overig",
-        "unknown": "onbekend",
-        "chronic": "Chronische aandoeningen",
-        "debts": "Schulden",
-        "single": "Alleenstaand",
-        "children": "Kinderen",
-        "yes": "ja",
-        "no": "nee",
-        "true": "ja",
-        "false": "nee",
-        "total": "totaal",
-    },
+    lang: level_labels(lang)
+    | {
+        "true": YES_NO[lang]["yes"],
+        "false": YES_NO[lang]["no"],
+        "total": {"en": "total", "nl": "totaal"}[lang],
+    }
+    for lang in LANGUAGES
 }
 
 

@@ -15,12 +15,12 @@ import numpy as np
 import polars as pl
 from scipy.special import expit
 
-from wwvw.cohort.tables import TABLE1_CHARACTERISTICS
+from wwvw.cohort.registry import NAMES
 
 from . import design as dgp
 from .calendar import month_of_date
 
-CHARACTERISTICS = tuple(TABLE1_CHARACTERISTICS)  # in Table 1 order
+CHARACTERISTICS = NAMES  # in Table 1 order
 AGE_BOUNDS = {"18-30": (18, 30), "30-45": (30, 45), "45-55": (45, 55), "55-65": (55, 65)}
 # observed part of employability, by level: the log-odds gaps of the published starting rates
 # (Table 1), so that the cohort's outcomes vary with covariates as the study population's do

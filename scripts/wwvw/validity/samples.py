@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from wwvw.cohort.tables import TABLE1_CHARACTERISTICS
+from wwvw.cohort.registry import CATEGORICAL, NAMES
 from wwvw.estimation.fixed_effects import Controls, make_controls
 from wwvw.estimation.instruments import (
     leave_one_out_mean,
@@ -43,16 +43,9 @@ from wwvw.estimation.matrices import (
 )
 from wwvw.estimation.variance import MomentFit
 
-CHARACTERISTICS = tuple(TABLE1_CHARACTERISTICS)  # in Table 1 order
+CHARACTERISTICS = NAMES  # in Table 1 order
 # reading order of the levels in tables (levels not listed follow, sorted)
-LEVEL_ORDER = {
-    "sex": ("man", "woman"),
-    "age_group": ("18-30", "30-45", "45-55", "55-65"),
-    "education": ("low", "middle", "high", "unknown"),
-    "work_history": ("none", "up_to_12", "over_12"),
-    "migration": ("dutch", "moroccan_turkish", "surinamese_antillean", "other", "unknown"),
-    "chronic": ("0", "1", "2", "3+"),
-}
+LEVEL_ORDER = {c.name: c.check_levels for c in CATEGORICAL}
 BOOLEAN_LEVELS = ("false", "true")
 CLUSTER = "cluster:caseworker"
 
