@@ -13,6 +13,7 @@ from wwvw.ingest.municipal import (
     EXTRACTS,
     ROW,
     clean_extract,
+    normalise_caseworkers,
     normalise_departments,
     normalise_locations,
 )
@@ -25,9 +26,13 @@ def clean(path: str, extract: str, department_spellings: dict):
     cleaned = clean_extract(Path(path).read_bytes(), name, EXTRACTS[extract])
     frame, outcome = validate_extract(cleaned.frame, name, extract)
     frame = frame.drop(ROW)
+    report = cleaned.report
     if extract == "werkintake":
         frame = normalise_locations(normalise_departments(frame, department_spellings))
-    return frame, cleaned.report, outcome.frame()
+        frame, changed = normalise_caseworkers(frame)
+        extra = {"extract": name, "measure": "caseworker_codes_normalised", "value": str(changed)}
+        report = pl.concat([report, pl.DataFrame([extra])])
+    return frame, report, outcome.frame()
 
 
 if __name__ == "__main__":

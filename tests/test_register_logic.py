@@ -260,7 +260,7 @@ def intakes(*rows):
     return pl.DataFrame(
         [("R", r, i, v, d, c, "Werkplein Zuid", True) for r, i, v, d, c in rows],
         schema={"RINPERSOONS": pl.String, "RINPERSOON": pl.String, "INTAKEDATUM": pl.Date,
-                "VERWIJSDATUM": pl.Date, "department": pl.String, "WERKCONSULENT": pl.String,
+                "VERWIJSDATUM": pl.Date, "department": pl.String, "caseworker": pl.String,
                 "location": pl.String, "linked": pl.Boolean},
         orient="row",
     )  # fmt: skip

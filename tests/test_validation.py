@@ -418,3 +418,143 @@ def test_the_spell_check_stops_on_a_key_it_cannot_pack_instead_of_merging_person
     )
     with pytest.raises(duckdb.Error, match=PERSON_PACKING_ERROR):
         _check_spells(con, "repaired", CBS_TABLES["SECM"], Outcome("SECMBUS2018V1.sav"))
+
+
+INTAKE_HEADER = "RINPERSOONS;RINPERSOON;INTAKEDATUM;LOCATIE;WERKCONSULENT;AFDELING;VERWIJSDATUM"
+
+
+def intake_rows(*rows: str):
+    cleaned = clean_extract(
+        extract_bytes(list(rows), INTAKE_HEADER), "werkintake.csv", EXTRACTS["werkintake"]
+    )
+    return validate_extract(cleaned.frame, "werkintake.csv", "werkintake")
+
+
+def test_a_referral_on_its_intake_day_passes_one_day_before_stops():
+    frame, _ = intake_rows(
+        "R;000000001;01-03-2015;Noord;WC1;Matching;01-03-2015",
+        "R;000000002;01-03-2015;Noord;WC1;Matching;",
+    )
+    assert frame.height == 2
+    with pytest.raises(ValidationError) as error:
+        intake_rows(
+            "R;000000001;01-03-2015;Noord;WC1;Matching;01-03-2015",
+            "R;000000002;01-03-2015;Noord;WC1;Matching;28-02-2015",
+        )
+    message = str(error.value)
+    assert "columns INTAKEDATUM, VERWIJSDATUM: the referral is dated before its intake" in message
+    assert "1 row(s), data row 2" in message
+
+
+def test_caseworker_codes_differing_in_case_or_spaces_are_one_caseworker():
+    from wwvw.ingest.municipal import normalise_caseworkers
+
+    frame = pl.DataFrame({"WERKCONSULENT": ["WC12", "wc12", " Wc 12", "WC13", None]})
+    normalised, changed = normalise_caseworkers(frame)
+    assert normalised["caseworker"].to_list() == ["WC12", "WC12", "WC12", "WC13", None]
+    assert changed == 2
+
+
+@pytest.mark.parametrize("column", ["INTERVENTIE", "STARTDATUM"])
+def test_a_quoted_field_over_a_line_break_is_refused_naming_column_and_row(column):
+    header = "RINPERSOONS;RINPERSOON;INTERVENTIE;STARTDATUM;EINDDATUM"
+    rows = [f"R;00000000{i};Werkfit;01-0{i}-2016;" for i in range(1, 6)]
+    position = header.split(";").index(column)
+    fields = rows[1].split(";")
+    fields[position] = '"' + fields[position]
+    rows[1] = ";".join(fields)
+    rows[3] = rows[3] + '"'  # closes it two lines later (ends the row's last field)
+    with pytest.raises(ExtractError) as error:
+        clean_extract(extract_bytes(rows, header), "interventies.csv", EXTRACTS["interventies"])
+    message = str(error.value)
+    assert f"column {column}: a quoted field runs over a line break" in message
+    assert "1 row(s), data row 2" in message
+    assert "000000003" not in message  # the swallowed rows are not quoted
+
+
+def test_a_quoted_field_on_one_line_passes():
+    header = "RINPERSOONS;RINPERSOON;INTERVENTIE;STARTDATUM;EINDDATUM"
+    data = extract_bytes(['R;000000001;"Werkfit; groep";01-01-2016;'], header)
+    cleaned = clean_extract(data, "interventies.csv", EXTRACTS["interventies"])
+    assert cleaned.frame["INTERVENTIE"].to_list() == ["Werkfit; groep"]
+
+
+def test_a_cbs_csv_copy_with_a_quoted_field_over_lines_is_refused(tmp_path):
+    from wwvw.ingest.cbs import check_csv_rows
+
+    path = tmp_path / "WANBZVW2015TABV1.csv"
+    path.write_text(
+        'RINPERSOONS;RINPERSOON\nR;000000001\nR;"000000002\nR;000000003"\nR;000000004\n'
+    )
+    with pytest.raises(InputError) as error:
+        check_csv_rows(path, ";")
+    assert "column RINPERSOON: a quoted field runs over a line break" in str(error.value)
+    assert "data row 2" in str(error.value) and "000000003" not in str(error.value)
+    path.write_text('RINPERSOONS;RINPERSOON\nR;"000000001"\nR;000000002')  # no final line break
+    check_csv_rows(path, ";")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Scholing 123-456-782",
+        "Scholing 123 456 782",
+        "Traject 1 2 3 4 5 6 7 8 2",
+        "Werkfit １２３４５６７８２",
+        "Werk 12345672",  # the leading zero of 012345672 dropped
+        "Werkfit, mevr. Jansen",
+        "dhr. J. de Vries",
+        "Coaching (Mw.Pietersen)",
+        "mail j.jansen@voorbeeld.nl",
+        "tel 06-12345678",
+        "bel 010 - 1234567".replace(" - ", "-"),
+        "+31 6 1234 5678",
+    ],
+)
+def test_identifiers_in_free_text_are_refused_in_any_notation(text):
+    frame = pl.DataFrame({"RINPERSOON": ["000000001"], "INTERVENTIE": [text]})
+    with pytest.raises(PrivacyError) as error:
+        check_municipal_values("interventies.csv", frame)
+    assert "column 'INTERVENTIE'" in str(error.value) and "data row 1" in str(error.value)
+    assert text not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Proefplaatsing 2 mnd",
+        "LKS 50%",
+        "loonkostensubs.",
+        "Vrijwilligerswerk (buurthuis)",
+        "scholing (VCA)",
+        "NT-2 cursus",
+        "Sollicitatie-training (groep)",
+        "Sociale activering – dagbesteding",
+        "MS Office cursus",
+        "Cursus HR Basis",
+        "Start 01-03-2016, eind 2016-09-30",
+        "Werkplein 0599",
+        "Traject 12345678",  # eight digits that fail the eleven-test with a leading zero
+    ],
+)
+def test_ordinary_intervention_texts_pass_the_free_text_guard(text):
+    check_municipal_values("interventies.csv", pl.DataFrame({"INTERVENTIE": [text]}))
+
+
+def test_formulas_in_free_text_are_neutralised_and_counted():
+    header = "RINPERSOONS;RINPERSOON;INTERVENTIE;STARTDATUM;EINDDATUM"
+    rows = [
+        'R;000000001;=HYPERLINK("x");01-01-2016;',
+        "R;000000002;+cmd|' /C calc'!A0;01-01-2016;",
+        "R;000000003;@SUM(1+1);01-01-2016;",
+        "R;000000004;-2+3;01-01-2016;",
+        "R;000000005;Werkfit = goed;01-01-2016;",
+    ]
+    cleaned = clean_extract(
+        extract_bytes(rows, header), "interventies.csv", EXTRACTS["interventies"]
+    )
+    texts = cleaned.frame["INTERVENTIE"].to_list()
+    assert texts[:4] == ['\'=HYPERLINK("x")', "'+cmd|' /C calc'!A0", "'@SUM(1+1)", "'-2+3"]
+    assert texts[4] == "Werkfit = goed"
+    report = dict(cleaned.report.select("measure", "value").iter_rows())
+    assert report["formula_like_values_neutralised"] == "4"

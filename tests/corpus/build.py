@@ -22,9 +22,11 @@ Build the corpus by hand to look at it:
 from __future__ import annotations
 
 import codecs
+import datetime as dt
 import re
 import shutil
 import sys
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -746,6 +748,140 @@ def municipal_rinpersoons_lower_case(d: Delivery) -> dict:
     return {"n": len(changed)}
 
 
+def _plain_row(extract: Extract, position: int, ahead: int) -> int:
+    """A linked row whose field (and the next `ahead` rows' fields) has text and no quote."""
+    for row in extract.linked():
+        fields = [r[position] for r in extract.rows[row : row + ahead + 1]]
+        if len(fields) == ahead + 1 and all(f and '"' not in f for f in fields):
+            return row
+    raise AssertionError("no plain row")
+
+
+def _day(text: str) -> dt.date:
+    text = text.strip('"')
+    for fmt in ("%d-%m-%Y", "%Y-%m-%d"):
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            pass
+    raise ValueError(text)
+
+
+def municipal_quoted_field_over_lines(d: Delivery) -> dict:
+    """A stray '"' opens an INTERVENTIE field that the third row after it closes: a reader that
+    accepts quoted line breaks merges four registrations into one 'spelling'."""
+    extract = d.read_extract(INTERVENTIONS)
+    position = extract.column("INTERVENTIE")
+    row = _plain_row(extract, position, 3)
+    extract.rows[row][position] = '"' + extract.rows[row][position]
+    extract.rows[row + 3][position] = extract.rows[row + 3][position] + '"'
+    d.write_extract(INTERVENTIONS, extract)
+    return {"rows": data_rows([row])}
+
+
+def municipal_quoted_date_over_lines(d: Delivery) -> dict:
+    """The same in another file and column: an unclosed quote before a VERWIJSDATUM."""
+    extract = d.read_extract(INTAKES)
+    position = extract.column("VERWIJSDATUM")
+    row = _plain_row(extract, position, 2)
+    extract.rows[row][position] = '"' + extract.rows[row][position]
+    extract.rows[row + 2][position] = extract.rows[row + 2][position] + '"'
+    d.write_extract(INTAKES, extract)
+    return {"rows": data_rows([row])}
+
+
+def csv_quoted_field_over_lines(d: Delivery) -> dict:
+    """A CBS CSV copy with a RINPERSOON quoted open in data row 3 and closed two rows later."""
+    path = d.cbs(DEBTS_CSV)
+    lines = path.read_bytes().split(b"\n")
+    fields = lines[3].split(b";")
+    fields[-1] = b'"' + fields[-1]
+    lines[3] = b";".join(fields)
+    lines[5] = lines[5] + b'"'
+    path.write_bytes(b"\n".join(lines))
+    return {"rows": example_rows([3])}
+
+
+def caseworker_codes_mixed_case(d: Delivery) -> dict:
+    """Every second intake's caseworker code in lower case, every fifth with a space inside."""
+    extract = d.read_extract(INTAKES)
+    position = extract.column("WERKCONSULENT")
+    copies = Counter(";".join(row) for row in extract.rows)  # exact duplicates are dropped
+    changed = 0
+    for i, row in enumerate(extract.rows):
+        code = row[position]
+        if copies[";".join(row)] > 1:
+            continue
+        if i % 2 == 0 and code.strip('"'):
+            row[position] = code.lower()
+            changed += 1
+        elif i % 5 == 1 and len(code.strip('"')) > 2:
+            row[position] = code[:2] + " " + code[2:]
+            changed += 1
+    d.write_extract(INTAKES, extract)
+    return {"n": changed}
+
+
+def referral_before_intake(d: Delivery) -> dict:
+    """Referrals dated 60 days before their intake in five rows (other rows dated the same day
+    as their intake stay valid: the boundary)."""
+    extract = d.read_extract(INTAKES)
+    intake, referral = extract.column("INTAKEDATUM"), extract.column("VERWIJSDATUM")
+    rows = [i for i in extract.linked() if extract.rows[i][referral].strip('"')][:7]
+    for i in rows:
+        day = _day(extract.rows[i][intake])
+        shift = dt.timedelta(days=60) if i in rows[:5] else dt.timedelta(0)
+        extract.rows[i][referral] = (day - shift).strftime("%d-%m-%Y")
+    d.write_extract(INTAKES, extract)
+    return {"rows": data_rows(rows[:5])}
+
+
+def _bsn_in(notation: Callable[[str], str]) -> Callable[[Delivery], dict]:
+    def make(d: Delivery) -> dict:
+        extract = d.read_extract(INTERVENTIONS)
+        rows = _distinct_linked(extract, 2)
+        return _set_fields(d, INTERVENTIONS, "INTERVENTIE", rows, notation(eleven_proof(1, 7)[0]))
+
+    return make
+
+
+def municipal_identifiers_in_free_text(d: Delivery) -> dict:
+    """A caseworker's notes in INTERVENTIE: a name after a title, an e-mail address and a phone
+    number, each in another row."""
+    extract = d.read_extract(INTERVENTIONS)
+    rows = _distinct_linked(extract, 3)
+    position = extract.column("INTERVENTIE")
+    notes = (
+        "Werkfit, mevr. Jansen",
+        "Scholing, mail j.jansen@voorbeeld.nl",
+        "Coaching tel 06-12345678",
+    )
+    for row, note in zip(rows, notes, strict=True):
+        extract.rows[row][position] = note
+    d.write_extract(INTERVENTIONS, extract)
+    return {"rows": data_rows(rows)}
+
+
+def municipal_name_in_location(d: Delivery) -> dict:
+    """Another free-text column: LOCATIE holding a caseworker's note about a client."""
+    extract = d.read_extract(INTAKES)
+    rows = _distinct_linked(extract, 2)
+    return _set_fields(d, INTAKES, "LOCATIE", rows, "Werkplein Zuid (dhr. de Vries)")
+
+
+def municipal_formulas_in_free_text(d: Delivery) -> dict:
+    """Spreadsheet formulas as intervention texts: neutralised, counted, the analysis unchanged."""
+    extract = d.read_extract(INTERVENTIONS)
+    rows = _distinct_linked(extract, 3)
+    position = extract.column("INTERVENTIE")
+    for row, formula in zip(
+        rows, ('=HYPERLINK("http://x")', "+cmd|' /C calc'!A0", "@SUM(1+1)"), strict=True
+    ):
+        extract.rows[row][position] = formula
+    d.write_extract(INTERVENTIONS, extract)
+    return {"n": 3}
+
+
 def _repair(report: str, column: str, check: str, count: str = "{n}") -> dict[str, str]:
     """Expect a validation report line: column, check, action and count."""
     return {f"qc/{report}": rf"(?m)^[^,]+,{column},{check},(repaired|accepted),{count},"}
@@ -857,6 +993,23 @@ CASES: list[Case] = [
          message=r"column STARTDATUM: is a date outside 1990-2030, implausible for this extract: 2 row\(s\), {rows}"),
     Case("pw_end_before_start", "PW records ending months before they start", pw_end_before_start, ERROR, MUNICIPAL_RULE, "uitkeringen",
          message=r"columns DATUM_AANVANG, DATUM_EINDE: the end lies in a month before the start: 2 row\(s\), {rows}"),
+    # municipal extracts and CSV copies: a quoted field over a line break merges rows
+    Case("municipal_quoted_field_over_lines", "a '\"' opening an INTERVENTIE field that closes three rows later",
+         municipal_quoted_field_over_lines, ERROR, MUNICIPAL_RULE, "interventies",
+         message=r"interventies\.csv: column INTERVENTIE: a quoted field runs over a line break.*: 1 row\(s\), {rows}"),
+    Case("municipal_quoted_date_over_lines", "a '\"' before a VERWIJSDATUM that closes two rows later",
+         municipal_quoted_date_over_lines, ERROR, MUNICIPAL_RULE, "werkintake",
+         message=r"werkintake\.csv: column VERWIJSDATUM: a quoted field runs over a line break.*: 1 row\(s\), {rows}"),
+    Case("csv_quoted_field_over_lines", "WANBZVW2015TABV1.csv: a RINPERSOON quoted open over two line breaks",
+         csv_quoted_field_over_lines, ERROR, CBS_RULE, "debts_2015",
+         message=r"WANBZVW2015TABV1\.csv: column RINPERSOON: a quoted field runs over a line break.*: 1 row\(s\), {rows}"),
+    # municipal extracts: codes and dates that must agree across rows and columns
+    Case("caseworker_codes_mixed_case", "WERKCONSULENT lower-cased in every second row, a space inside in others",
+         caseworker_codes_mixed_case, PASS, MUNICIPAL_RULE, "werkintake",
+         expect_in_files={"qc/cleaning_werkintake.csv": r"caseworker_codes_normalised,{n}"}, same_as_base=True),
+    Case("referral_before_intake", "VERWIJSDATUM 60 days before INTAKEDATUM in five rows (same day in two)",
+         referral_before_intake, ERROR, MUNICIPAL_RULE, "werkintake",
+         message=r"columns INTAKEDATUM, VERWIJSDATUM: the referral is dated before its intake: 5 row\(s\), {rows}"),
     # municipal extracts: privacy
     Case("municipal_name_column", "a 'Naam client' column in werkintake.csv", municipal_name_column, ERROR, MUNICIPAL_RULE, "werkintake",
          message=r"werkintake\.csv: refused, the file carries a direct identifier: column 'Naam client' \(column 8\) looks like a name"),
@@ -868,6 +1021,24 @@ CASES: list[Case] = [
          message=r"werkintake\.csv: the first line names none of the expected columns .*the header row is missing"),
     Case("municipal_bsn_in_free_text", "a BSN-valid number inside an INTERVENTIE text", municipal_bsn_in_free_text, ERROR, MUNICIPAL_RULE, "interventies",
          message=r"interventies\.csv: refused.*column 'INTERVENTIE': a nine-digit number that passes the BSN eleven-test in {rows}"),
+    Case("municipal_bsn_with_dashes_in_free_text", "a BSN written 123-456-782 in two INTERVENTIE texts",
+         _bsn_in(lambda b: f"Scholing {b[:3]}-{b[3:6]}-{b[6:]}"), ERROR, MUNICIPAL_RULE, "interventies",
+         message=r"column 'INTERVENTIE': a number that passes the BSN eleven-test written with separators.*{rows}"),
+    Case("municipal_bsn_spaced_digits_in_free_text", "a BSN with a space between every digit",
+         _bsn_in(lambda b: "Traject " + " ".join(b)), ERROR, MUNICIPAL_RULE, "interventies",
+         message=r"column 'INTERVENTIE': a number that passes the BSN eleven-test written with separators.*{rows}"),
+    Case("municipal_bsn_full_width_in_free_text", "a BSN in full-width digits",
+         _bsn_in(lambda b: "Werkfit " + "".join(chr(0xFF10 + int(c)) for c in b)), ERROR, MUNICIPAL_RULE, "interventies",
+         message=r"column 'INTERVENTIE': a number that passes the BSN eleven-test .*in other digits.*{rows}"),
+    Case("municipal_identifiers_in_free_text", "a name after a title, an e-mail address and a phone number in INTERVENTIE",
+         municipal_identifiers_in_free_text, ERROR, MUNICIPAL_RULE, "interventies",
+         message=r"column 'INTERVENTIE': a person's name after a title.*column 'INTERVENTIE': an e-mail address.*column 'INTERVENTIE': a telephone number"),
+    Case("municipal_name_in_location", "'dhr. de Vries' in two LOCATIE values of werkintake.csv",
+         municipal_name_in_location, ERROR, MUNICIPAL_RULE, "werkintake",
+         message=r"werkintake\.csv: refused.*column 'LOCATIE': a person's name after a title in {rows}"),
+    Case("municipal_formulas_in_free_text", "=HYPERLINK(, +cmd| and @SUM as INTERVENTIE texts",
+         municipal_formulas_in_free_text, PASS, MUNICIPAL_RULE, "interventies",
+         expect_in_files={"qc/cleaning_interventies.csv": r"formula_like_values_neutralised,{n}"}),
     Case("municipal_birth_date", "a GEBOORTEDATUM column (day level) in werkintake.csv", municipal_birth_date, ERROR, MUNICIPAL_RULE, "werkintake",
          message=r"werkintake\.csv: refused.*column 'GEBOORTEDATUM' \(column 8\) looks like a date of birth at day level"),
     Case("municipal_postcode_with_house_number", "a POSTCODE column with house numbers in uitkeringen.csv",

@@ -53,7 +53,7 @@ def referrals_sql(window_months: int) -> str:
     return f"""
     SELECT b.RINPERSOONS, b.RINPERSOON, b.benefit_start,
            i.INTAKEDATUM AS intake_date, i.VERWIJSDATUM AS referral_date,
-           i.location, i.WERKCONSULENT AS caseworker, i.department,
+           i.location, i.caseworker, i.department,
            year(i.INTAKEDATUM) || 'Q' || quarter(i.INTAKEDATUM) AS intake_period
     FROM starts b
     JOIN intakes i USING (RINPERSOONS, RINPERSOON)
@@ -64,7 +64,7 @@ def referrals_sql(window_months: int) -> str:
       AND i.VERWIJSDATUM <= b.benefit_start + INTERVAL {int(window_months)} MONTH
     QUALIFY row_number() OVER (
         PARTITION BY b.RINPERSOONS, b.RINPERSOON
-        ORDER BY i.VERWIJSDATUM, i.INTAKEDATUM, i.WERKCONSULENT, i.department) = 1
+        ORDER BY i.VERWIJSDATUM, i.INTAKEDATUM, i.caseworker, i.department) = 1
     """
 
 

@@ -34,6 +34,7 @@ after conversion (`wwvw.ingest.validation`).
 from __future__ import annotations
 
 import codecs
+import csv
 import logging
 import os
 import re
@@ -51,7 +52,7 @@ import pyarrow.parquet as pq
 import pyreadstat
 from polars_readstat import scan_readstat
 
-from wwvw.core import db
+from wwvw.core import csvtext, db
 from wwvw.core.errors import DeliveryError, example_rows, mask_numbers
 
 log = logging.getLogger("wwvw.ingest.cbs")
@@ -548,7 +549,7 @@ def check_csv_rows(path: Path, separator: str) -> None:
     such rows (by line, not by content) in one parallel pass."""
     con = db.connect()
     try:
-        con.execute(
+        ((rows,),) = con.execute(
             "SELECT count(*) FROM read_csv(?, delim = ?, quote = '\"', escape = '\"', "
             "header = true, all_varchar = true, null_padding = false, strict_mode = true, "
             "store_rejects = true, rejects_table = 'rejected', rejects_scan = 'rejected_scans', "
@@ -572,6 +573,35 @@ def check_csv_rows(path: Path, separator: str) -> None:
         raise InputError(
             f"{path}: rows that do not have the header's fields ('{separator}'-separated), "
             f"{problems}{more}; ask for a new copy of the file"
+        )
+    if rows < _line_breaks(path) - 1:  # fewer records than lines: a field holds a line break
+        _check_single_line_rows(path, separator)
+
+
+def _line_breaks(path: Path, chunk: int = 1 << 24) -> int:
+    """Lines of a text file (a last line without a line break counts)."""
+    count, last = 0, b"\n"
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            count += block.count(b"\n")
+            last = block[-1:]
+    return count + (last != b"\n")
+
+
+def _check_single_line_rows(path: Path, separator: str) -> None:
+    """Every record on one line (`csvtext`); only read when the counts say one is not."""
+    with open(path, encoding="utf-8", errors="replace", newline="") as handle:
+        header = next(csv.reader(handle, delimiter=separator), [])
+        handle.seek(0)
+        broken = csvtext.spanning(header, csvtext.records(handle, separator))
+    if broken:
+        raise InputError(
+            f"{path}: "
+            + "; ".join(
+                f"column {column}: {csvtext.SPANNING_DETAIL}: {len(rows)} row(s), "
+                f"{example_rows(rows)}"
+                for column, rows in broken.items()
+            )
         )
 
 

@@ -19,8 +19,10 @@ from dataclasses import dataclass
 import polars as pl
 from charset_normalizer import from_bytes
 
+from wwvw.core import csvtext
 from wwvw.core.errors import DeliveryError, example_rows, mask_numbers
 from wwvw.ingest import privacy
+from wwvw.ingest.privacy import FREE_TEXT_COLUMNS as FREE_TEXT
 
 MISSING_TOKENS = ("", "null", "-", "onbekend")
 ROW = "_row"
@@ -129,20 +131,25 @@ def read_extract(data: bytes, name: str, columns: list[str]) -> tuple[pl.DataFra
 
 
 def _check_fields(text: str, name: str) -> list[str]:
-    """The header's column names; every data row must have as many fields as the header (a
-    short row would otherwise read as missing values at its end)."""
-    reader = csv.reader(io.StringIO(text), delimiter=";")
+    """The header's column names; every data row must be one line (`csvtext`) and have as many
+    fields as the header (a short row would otherwise read as missing values at its end)."""
+    header = next(csv.reader(io.StringIO(text), delimiter=";"), [])
+    found = []
     try:
-        header = next(reader, [])
-        ragged = [
-            row_number
-            for row_number, fields in enumerate(reader, start=1)
-            if fields and len(fields) != len(header)
-        ]
+        found = list(csvtext.records(io.StringIO(text), ";"))
     except csv.Error as error:  # e.g. a carriage return inside an unquoted field
+        raise ExtractError(f"{name}: cannot be read as a ';'-separated CSV {error}") from None
+    broken = csvtext.spanning(header, found)
+    if broken:
         raise ExtractError(
-            f"{name}: cannot be read as a ';'-separated CSV at line {reader.line_num}: {error}"
-        ) from None
+            f"{name}: "
+            + "; ".join(
+                f"column {column}: {csvtext.SPANNING_DETAIL}: {len(rows)} row(s), "
+                f"{example_rows(rows)}"
+                for column, rows in broken.items()
+            )
+        )
+    ragged = [r.row for r in found if r.fields and len(r.fields) != len(header)]
     if ragged:
         raise ExtractError(
             f"{name}: {len(ragged)} row(s) do not have the {len(header)} ';'-separated fields "
@@ -186,6 +193,7 @@ def clean_extract(data: bytes, name: str, spec: dict) -> Cleaned:
             for c in columns
         ]
     )
+    cleaned, neutralised = neutralise_formulas(cleaned, [c for c in columns if c in FREE_TEXT])
     cleaned = cleaned.with_columns([parse_dates(pl.col(c)).alias(c) for c in spec["dates"]])
     problems = []
     for column in spec["dates"]:
@@ -213,6 +221,7 @@ def clean_extract(data: bytes, name: str, spec: dict) -> Cleaned:
                 "exact_duplicates_dropped",
                 "rows_kept",
                 "unlinked_rows",
+                "formula_like_values_neutralised",
                 *[f"missing_{c}" for c in spec["columns"]],
             ],
             "value": [
@@ -221,11 +230,30 @@ def clean_extract(data: bytes, name: str, spec: dict) -> Cleaned:
                 str(duplicates),
                 str(cleaned.height),
                 str(int((~cleaned["linked"]).sum())),
+                str(neutralised),
                 *[str(int(cleaned[c].is_null().sum())) for c in spec["columns"]],
             ],
         }
     )
     return Cleaned(cleaned, report)
+
+
+FORMULA_START = r"^[=+\-@\t\r]"
+
+
+def neutralise_formulas(frame: pl.DataFrame, columns: list[str]) -> tuple[pl.DataFrame, int]:
+    """Free text that a spreadsheet would run as a formula (=, +, -, @, a tab or a carriage
+    return first) gets a leading apostrophe, so that no CSV the workflow writes from it (the
+    harmonisation's spellings, any table) can start a formula (OWASP CSV injection). Returns the
+    frame and the number of values changed."""
+    if not columns:
+        return frame, 0
+    starts = {c: pl.col(c).str.contains(FORMULA_START).fill_null(False) for c in columns}
+    changed = frame.select(pl.sum_horizontal(list(starts.values())).sum()).item() or 0
+    return frame.with_columns(
+        pl.when(starts[c]).then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c)
+        for c in columns
+    ), int(changed)
 
 
 def normalise_departments(frame: pl.DataFrame, spellings: dict[str, list[str]]) -> pl.DataFrame:
@@ -252,6 +280,15 @@ def normalise_locations(frame: pl.DataFrame) -> pl.DataFrame:
         .str.to_titlecase()
         .alias("location")
     )
+
+
+def normalise_caseworkers(frame: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """WERKCONSULENT -> `caseworker`: a code without spaces, in capitals, so that 'ab12', 'AB 12'
+    and 'AB12' are one caseworker (systems and exports differ in case and padding; two
+    caseworkers never differ in case alone). Returns the frame and the rows whose code changed."""
+    code = pl.col("WERKCONSULENT").str.replace_all(r"\s+", "").str.to_uppercase()
+    changed = frame.select((code != pl.col("WERKCONSULENT")).sum()).item() or 0
+    return frame.with_columns(code.alias("caseworker")), int(changed)
 
 
 def _squash(text: str) -> str:

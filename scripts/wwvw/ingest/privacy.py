@@ -6,7 +6,9 @@ cleaned. `check_column_names` refuses a column whose name says it holds a BSN, a
 or house number, a postcode together with a house number, or (municipal files) a date of birth at
 day level. `check_municipal_values` refuses a municipal file in which any column other than the
 RIN columns holds a nine-digit number that passes the BSN eleven-test, and a postcode column whose
-values carry a house number.
+values carry a house number. In the columns typed by hand (FREE_TEXT_COLUMNS) it also refuses a
+BSN in any other notation (dashes, spaces, full-width digits, its leading zero dropped), a name
+after a title, an e-mail address and a telephone number.
 
 Outputs. `check_results` scans result files with the disclosure module's checks (RIN-like numbers,
 person-level rows) before anything leaves the workflow; the export bundle itself
@@ -27,6 +29,8 @@ from wwvw.core.errors import DeliveryError, example_rows, mask_numbers
 from wwvw.release.disclosure import check_file
 
 RIN_COLUMNS = frozenset({"RINPERSOONS", "RINPERSOON"})
+# the municipal columns typed by hand: where a caseworker may write a name, a number or an address
+FREE_TEXT_COLUMNS = frozenset({"INTERVENTIE", "LOCATIE", "WERKCONSULENT", "AFDELING"})
 
 # Words that make a column name a direct identifier, compared with the name's words (split at
 # anything that is not a letter or digit, and at lower-to-upper case changes) and with the whole
@@ -73,6 +77,26 @@ NINE_DIGITS = r"[0-9]+"
 # a BSN as it is often printed: 1234.56.782 or 1234 56 782 (not inside a longer number)
 GROUPED_BSN = r"(?:^|[^0-9.])([0-9]{4}[. ][0-9]{2}[. ][0-9]{3})(?:$|[^0-9])"
 BSN_WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, -1)
+# A BSN in any notation: eight or nine digits, each pair separated by at most one space, dot,
+# dash or slash (123-456-782, 123 456 782, 1 2 3 4 5 6 7 8 2), after Unicode normalisation
+# (full-width digits); eight digits are a BSN whose leading zero was dropped. Dates are taken out
+# first, so that 01-03-2016 is not read as a number.
+SEPARATED_DIGITS = r"(?:^|[^0-9])([0-9](?:[ .\-/]?[0-9]){7,8})(?:$|[^0-9])"
+DATE_SHAPES = r"[0-9]{1,2}[-/.][0-9]{1,2}[-/.][0-9]{4}|[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}"
+# Other direct identifiers in free text: a person addressed by title and name, an e-mail address,
+# a Dutch telephone number (ten digits from 0, or +31 / 0031 and nine digits).
+FREE_TEXT_IDENTIFIERS = {
+    "a person's name after a title (dhr., mevr., de heer, ...)": (
+        # an abbreviated title needs its dot: 'MS Office' and 'HR Basis' are not persons
+        r"(?:\b(?i:dhr|mevr|mw|mej|hr|mr|mrs|ms)\.\s*|\b(?i:de heer|mevrouw|meneer|juffrouw)\s+)"
+        r"(?:[A-Z]\.\s*)*(?:(?i:van|de|der|den|ter|ten|van der|van den)\s+)*[A-Z][a-z]"
+    ),
+    "an e-mail address": r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}",
+    "a telephone number": (
+        r"(?:^|[^0-9+])(?:\+31|0031|0)[ \-]?(?:\([0-9]{1,3}\)[ \-]?)?(?:[0-9][ \-]?){8}[0-9]"
+        r"(?:$|[^0-9])"
+    ),
+}
 
 
 class PrivacyError(DeliveryError):
@@ -176,26 +200,44 @@ def passes_eleven_test(digits: pl.Expr) -> pl.Expr:
     return (total % 11 == 0) & (digits != "000000000")
 
 
-def bsn_like_rows(values: pl.Series) -> list[int]:
+def bsn_like_rows(values: pl.Series, free_text: bool = False) -> list[int]:
     """0-based rows of a text column holding a nine-digit run (not part of a longer number), or
-    one printed in groups (1234.56.782), that passes the BSN eleven-test."""
+    one printed in groups (1234.56.782), that passes the BSN eleven-test. `free_text`: also any
+    other notation (SEPARATED_DIGITS: dashes, spaces between digits, full-width digits, the
+    leading zero dropped)."""
     text = pl.col("text")
-    runs = (
+    runs = text.str.extract_all(NINE_DIGITS).list.concat(
+        text.str.extract(GROUPED_BSN, 1).str.replace_all(r"[. ]", "")
+    )
+    if free_text:
+        plain = text.str.normalize("NFKC").str.replace_all(DATE_SHAPES, " ")
+        separated = plain.str.extract_all(r"[0-9](?:[ .\-/]?[0-9]){7,8}").list.eval(
+            pl.element().str.replace_all(r"[^0-9]", "").str.pad_start(9, "0")
+        )
+        runs = runs.list.concat(separated)
+    found = (
         pl.DataFrame({"text": values.cast(pl.String)})
         .with_row_index("row")
-        .select(
-            "row",
-            text.str.extract_all(NINE_DIGITS)
-            .list.concat(text.str.extract(GROUPED_BSN, 1).str.replace_all(r"[. ]", ""))
-            .alias("run"),
-        )
+        .select("row", runs.alias("run"))
         .explode("run")
         .filter(pl.col("run").str.len_bytes() == 9)
     )
-    if runs.height == 0:
+    if found.height == 0:
         return []
-    hits = runs.filter(passes_eleven_test(pl.col("run")))
+    hits = found.filter(passes_eleven_test(pl.col("run")))
     return sorted(set(hits["row"].to_list()))
+
+
+def free_text_identifier_rows(values: pl.Series) -> dict[str, list[int]]:
+    """Kind -> 0-based rows of a free-text column that hold a name after a title, an e-mail
+    address or a telephone number (FREE_TEXT_IDENTIFIERS), after Unicode normalisation."""
+    text = values.cast(pl.String).str.normalize("NFKC")
+    found = {}
+    for kind, pattern in FREE_TEXT_IDENTIFIERS.items():
+        rows = text.str.contains(pattern).fill_null(False).arg_true().to_list()
+        if rows:
+            found[kind] = rows
+    return found
 
 
 def check_municipal_values(file: str, frame: pl.DataFrame) -> None:
@@ -212,6 +254,19 @@ def check_municipal_values(file: str, frame: pl.DataFrame) -> None:
                 f"column {shown(column)}: a nine-digit number that passes the BSN eleven-test in "
                 f"{example_rows([r + 1 for r in rows])}"
             )
+        elif column.strip().upper() in FREE_TEXT_COLUMNS:
+            rows = bsn_like_rows(text, free_text=True)
+            if rows:
+                problems.append(
+                    f"column {shown(column)}: a number that passes the BSN eleven-test written "
+                    f"with separators, in other digits or without its leading zero in "
+                    f"{example_rows([r + 1 for r in rows])}"
+                )
+        if column.strip().upper() in FREE_TEXT_COLUMNS:
+            for kind, rows in free_text_identifier_rows(text).items():
+                problems.append(
+                    f"column {shown(column)}: {kind} in {example_rows([r + 1 for r in rows])}"
+                )
         if not _matches(column, _POSTCODE):
             continue
         postcode = text.str.contains(rf"(?:^|[^0-9]){POSTCODE_WITH_HOUSE_NUMBER}").fill_null(False)

@@ -90,6 +90,8 @@ class TableRule:
     spell: tuple[str, str] | None = None
     no_overlap: bool = True  # spells of one person never overlap (CBS BUS files)
     same_month_end_ok: bool = False  # an end before the start in the same month is kept
+    # (earlier, later, what they are): two dates of one row that cannot be in the other order
+    order: tuple[str, str, str] | None = None
 
 
 @dataclass
@@ -455,6 +457,11 @@ MUNICIPAL_TABLES: dict[str, TableRule] = {
     "interventies": TableRule(
         spell=("STARTDATUM", "EINDDATUM"), no_overlap=False, same_month_end_ok=True
     ),
+    # a referral comes out of its intake: one dated before it belongs to another intake, or was
+    # typed wrong, and would move the client into or out of the cohort's window
+    "werkintake": TableRule(
+        order=("INTAKEDATUM", "VERWIJSDATUM", "the referral is dated before its intake")
+    ),
 }
 
 
@@ -573,6 +580,10 @@ def check_table(
         _count_table_check(out, columns_label, "duplicate_key", *flagged, detail)
     if rule.spell and present.issuperset((*KEY, *rule.spell)):
         _check_spells(con, relation, rule, out)
+    if rule.order and present.issuperset(rule.order[:2]):
+        earlier, later, detail = rule.order
+        query = f"SELECT {ROW} FROM {relation} WHERE {_quote(later)} < {_quote(earlier)}"
+        _count_table_check(out, f"{earlier}, {later}", "date_order", *_flagged(con, query), detail)
 
 
 def _count_table_check(out, columns, name, rows, first, detail, action=ERROR) -> None:
