@@ -17,7 +17,7 @@ if __name__ == "__main__":
             figure_sources=params.figure_sources,
             report=inp.report,
             earlier=pl.concat([read_checks(p) for p in inp.checks]),
-            out_dir=snakemake.output[0],  # noqa: F821
+            out_dir=Path(snakemake.output.check).parent,  # noqa: F821
             thresholds=thresholds_from_config(params.disclosure),
         )
     except DisclosureError as error:

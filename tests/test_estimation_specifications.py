@@ -1,5 +1,6 @@
 """run_specifications on simulated cohorts: the estimates contract, diagnostics, recovery."""
 
+import re
 import time
 
 import numpy as np
@@ -321,3 +322,27 @@ def test_split_sample_instrument_runs_and_is_weaker():
     f = dict(zip(diagnostics["specification"], diagnostics["first_stage_f"], strict=True))
     assert 10 < f["split"] < f["loo"]
     assert np.isfinite(list(f.values())).all()
+
+
+def test_a_cohort_too_small_to_estimate_ends_with_one_message_naming_its_size():
+    from wwvw.core.errors import DeliveryError
+    from wwvw.validity.samples import build_sample
+
+    spec = {"name": "tiny", "treatments": ["matching", "activering"]}
+    empty = simulate_cohort(3, n_clients=200).head(0)
+    with pytest.raises(DeliveryError) as error:
+        run_specifications(empty, [spec])
+    assert "the analysis cohort has 0 clients" in str(error.value)
+    assert "two caseworkers of 2 or more clients" in str(error.value)
+    with pytest.raises(DeliveryError):
+        build_sample(empty)
+    with pytest.raises(DeliveryError) as error:  # 43 clients: some cells compare caseworkers
+        run_specifications(simulate_cohort(3, n_clients=43), [spec])
+    assert re.search(r"the estimation sample of \d+ clients is too small", str(error.value))
+    assert "two or more caseworkers" in str(error.value)
+
+
+def test_a_small_cohort_that_can_be_estimated_is_not_refused():
+    cohort = simulate_cohort(3, n_clients=600)
+    estimates, _ = run_specifications(cohort, [{"name": "s", "treatments": ["matching"]}])
+    assert estimates.height > 0

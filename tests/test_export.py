@@ -220,6 +220,7 @@ def test_export_of_the_run_passed_the_output_check(results):
     checks = pl.read_csv(out / "output_check.csv")
     assert set(checks["status"]) <= {"pass", "suppressed"}
     exported = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
+    assert ".snakemake_timestamp" not in exported  # nothing in the bundle that was not checked
     exported.discard(".snakemake_timestamp")
     assert set(checks["file"]) | {"output_check.csv"} == exported
     assert "report.html" in exported

@@ -838,9 +838,14 @@ def referral_before_intake(d: Delivery) -> dict:
 
 def _bsn_in(notation: Callable[[str], str]) -> Callable[[Delivery], dict]:
     def make(d: Delivery) -> dict:
+        """The file saved as UTF-8 (Windows-1252 has no full-width digits)."""
         extract = d.read_extract(INTERVENTIONS)
         rows = _distinct_linked(extract, 2)
-        return _set_fields(d, INTERVENTIONS, "INTERVENTIE", rows, notation(eleven_proof(1, 7)[0]))
+        position = extract.column("INTERVENTIE")
+        for row in rows:
+            extract.rows[row][position] = notation(eleven_proof(1, 7)[0])
+        d.write_extract(INTERVENTIONS, extract, encoding="utf-8")
+        return {"rows": data_rows(rows)}
 
     return make
 
@@ -1035,7 +1040,7 @@ CASES: list[Case] = [
          message=r"column 'INTERVENTIE': a person's name after a title.*column 'INTERVENTIE': an e-mail address.*column 'INTERVENTIE': a telephone number"),
     Case("municipal_name_in_location", "'dhr. de Vries' in two LOCATIE values of werkintake.csv",
          municipal_name_in_location, ERROR, MUNICIPAL_RULE, "werkintake",
-         message=r"werkintake\.csv: refused.*column 'LOCATIE': a person's name after a title in {rows}"),
+         message=r"werkintake\.csv: refused.*column 'LOCATIE': a person's name after a title .*in {rows}"),
     Case("municipal_formulas_in_free_text", "=HYPERLINK(, +cmd| and @SUM as INTERVENTIE texts",
          municipal_formulas_in_free_text, PASS, MUNICIPAL_RULE, "interventies",
          expect_in_files={"qc/cleaning_interventies.csv": r"formula_like_values_neutralised,{n}"}),

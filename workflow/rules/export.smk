@@ -2,6 +2,8 @@
 # Included after report.smk: the export holds the report, which reads provenance.json.
 from wwvw.release.outputs import EXPORTED_FIGURE_FORMATS  # noqa: E402
 
+EXPORT = f"{RESULTS}/export"
+
 
 rule export:
     """Disclosure-checked bundle (safe tables, figures, report, output_check.csv), or a clear failure."""
@@ -16,7 +18,9 @@ rule export:
         report=f"{RESULTS}/report.html",
         code=code("export.py"),
     output:
-        directory(f"{RESULTS}/export"),
+        # every file by name (no directory() output: Snakemake would add its timestamp file)
+        check=f"{EXPORT}/output_check.csv",
+        files=[f"{EXPORT}/{name}" for name in outputs.exported_files(RESULTS)],
     log:
         log_path("export"),
     benchmark:
@@ -31,4 +35,4 @@ rule export:
         "../../scripts/export.py"
 
 
-register_targets("export", [f"{RESULTS}/export"])
+register_targets("export", [f"{EXPORT}/output_check.csv"])

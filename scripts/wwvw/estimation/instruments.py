@@ -31,6 +31,8 @@ from collections.abc import Sequence
 import numpy as np
 import polars as pl
 
+from wwvw.core.errors import DeliveryError
+
 from .fixed_effects import demean_within_groups
 from .matrices import TREATMENTS, department_dummies, group_codes
 
@@ -178,6 +180,33 @@ def add_propensities(
     )
 
 
+class SampleTooSmall(DeliveryError, ValueError):
+    """The cohort cannot carry the leniency design: too few clients, caseworkers or cells remain
+    once the rules of `usable_sample` are applied (a delivery problem, ended with one message)."""
+
+
+def require_estimable(cohort: pl.DataFrame, frame: pl.DataFrame, min_caseload: int) -> None:
+    """Stop with one message naming the cohort size and the minimum when the usable sample cannot
+    be estimated: a leniency estimate compares caseworkers within an assignment cell, so it needs
+    at least one cell with two caseworkers of `min_caseload` or more clients each."""
+    compared = (
+        frame.group_by("cell")
+        .agg(pl.col("caseworker").n_unique().alias("k"))
+        .filter(pl.col("k") >= 2)
+        if frame.height
+        else frame
+    )
+    if frame.height and compared.height:
+        return
+    raise SampleTooSmall(
+        f"the analysis cohort has {cohort.height} clients, of whom {frame.height} can be used "
+        f"(caseworkers with at least {min_caseload} clients, cells of at least {MIN_CELL_SIZE}), "
+        f"and no assignment cell has two such caseworkers: the leniency estimates need at "
+        f"least one cell with two caseworkers of {min_caseload} or more clients each (and a "
+        "cohort of some hundreds of clients for intervals of any use)"
+    )
+
+
 def usable_sample(
     cohort: pl.DataFrame,
     departments: Sequence[str],
@@ -190,6 +219,9 @@ def usable_sample(
     propensity is undefined. That happens when a split-sample caseworker's clients all fall in
     one half; dropping them can leave a one-client cell or caseload, so the filter runs again
     (the other clients' propensities do not use the dropped ones: they had no donors)."""
-    frame = add_propensities(drop_small_groups(cohort, min_caseload), departments, kind, seed)
+    kept = drop_small_groups(cohort, min_caseload)
+    if kept.height == 0:  # nothing to compute propensities on: say why, as one message
+        require_estimable(cohort, kept, min_caseload)
+    frame = add_propensities(kept, departments, kind, seed)
     finite = pl.all_horizontal(pl.col(propensity_column(d)).is_finite() for d in departments)
     return drop_small_groups(frame.filter(finite), min_caseload)

@@ -24,6 +24,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from wwvw.core.errors import DeliveryError
+
 from .fixed_effects import Controls, orthonormal_basis
 from .linear import as_matrix, instrumented_fit
 from .matrices import indicator_matrix
@@ -32,9 +34,21 @@ from .variance import MomentFit
 LEVERAGE_LIMIT = 1 - 1e-8
 
 
-def leverage_one_message(n_bad: int) -> str:
-    """Why leave-one-out fits are undefined for `n_bad` observations with leverage 1."""
-    return (
+class LeverageError(DeliveryError, ValueError):
+    """Observations with leverage 1: the sample is too thin for leave-one-out fits."""
+
+
+def leverage_one_message(n_bad: int, n: int | None = None) -> str:
+    """Why leave-one-out fits are undefined for `n_bad` observations (of `n`) with leverage 1."""
+    sample = (
+        f"the estimation sample of {n} clients is too small or too thinly spread over "
+        "caseworkers, cells and covariate levels for the leniency estimates (it needs cells with "
+        "two or more caseworkers of two or more clients each, and a cohort of some hundreds of "
+        "clients): "
+        if n is not None
+        else ""
+    )
+    return sample + (
         f"{n_bad} observations have leverage 1, so their leave-one-out fitted value is undefined: "
         "a caseworker or an assignment cell with a single client in the sample, or a covariate "
         "value that only one client has in a cell; drop those clients (prepare_sample drops "
@@ -52,7 +66,8 @@ def leave_one_out_fitted(targets: np.ndarray, design: np.ndarray) -> np.ndarray:
     basis = orthonormal_basis(design)
     leverage = hat_diagonal(basis)
     if np.any(leverage > LEVERAGE_LIMIT):
-        raise ValueError(leverage_one_message(int(np.sum(leverage > LEVERAGE_LIMIT))))
+        bad = int(np.sum(leverage > LEVERAGE_LIMIT))
+        raise LeverageError(leverage_one_message(bad, len(leverage)))
     y = as_matrix(targets)
     fitted = basis @ (basis.T @ y)
     return (fitted - leverage[:, None] * y) / (1 - leverage[:, None])

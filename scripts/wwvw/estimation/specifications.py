@@ -33,7 +33,7 @@ from wwvw.estimation import distributions as dist
 
 from . import weak_iv
 from .fixed_effects import Controls, make_controls
-from .instruments import INSTRUMENT_KINDS, propensity_column, usable_sample
+from .instruments import INSTRUMENT_KINDS, propensity_column, require_estimable, usable_sample
 from .jackknife import jive1, ujive
 from .linear import ols, two_stage_least_squares
 from .matrices import TREATMENTS, covariate_matrix, department_dummies, group_codes, outcome_vector
@@ -178,13 +178,11 @@ def prepare_sample(cohort: pl.DataFrame, spec: Specification) -> EstimationSampl
     specification. Clients alone in their assignment cell are dropped with the caseworkers below
     the minimum caseload, until neither is left (`instruments.drop_small_groups`): either would
     have leverage 1, leaving UJIVE and JIVE1 undefined."""
+    chosen = select_subgroup(cohort, spec.subgroup)
     frame = usable_sample(
-        select_subgroup(cohort, spec.subgroup),
-        spec.treatments,
-        spec.instruments,
-        spec.split_seed,
-        spec.min_caseload,
+        chosen, spec.treatments, spec.instruments, spec.split_seed, spec.min_caseload
     )
+    require_estimable(chosen, frame, spec.min_caseload)
     z_columns = [propensity_column(t) for t in spec.treatments]
     cells, _ = group_codes(frame["cell"])
     covariates = covariate_matrix(frame)[0] if spec.covariates else None

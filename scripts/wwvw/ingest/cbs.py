@@ -142,8 +142,8 @@ def parse_names(names: Iterable[str]) -> list[CbsName]:
     parsed = []
     for name in sorted(names):
         cbs_name = parse_cbs_name(name)
-        if cbs_name is None:
-            log.warning("not a CBS file name, ignored: %s", name)
+        if cbs_name is None:  # its name is not quoted: a name chosen by hand may name a person
+            log.warning("a file in cbs/ whose name is not a CBS file name was ignored")
         else:
             parsed.append(cbs_name)
     return parsed

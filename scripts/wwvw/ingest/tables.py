@@ -64,6 +64,14 @@ def cbs_tables(cohort: dict) -> list[Table]:
     return tables
 
 
+# the CBS stems of the contract (the same for every study window)
+CONTRACT_STEMS = frozenset(
+    t.stem for t in cbs_tables({"study_start": "2000-01-01", "study_end": "2000-12-31"})
+)
+# the municipal extracts of the contract
+MUNICIPAL_EXTRACTS = ("uitkeringen.csv", "werkintake.csv", "interventies.csv")
+
+
 def yearly(tables: list[Table], prefix: str) -> dict[int, str]:
     """{year: key} of the yearly tables of one kind (education, debts, medicines)."""
     return {t.year: t.key for t in tables if t.key.startswith(prefix + "_")}

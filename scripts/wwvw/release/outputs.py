@@ -65,3 +65,10 @@ def safe_checks(results: str) -> list[str]:
 def all_figure_sources() -> dict[str, list[str]]:
     """Figure -> export names of the safe tables it is drawn from."""
     return {name: list(sources) for name, sources in FIGURE_SOURCES.items()}
+
+
+def exported_files(results: str) -> list[str]:
+    """Names of the export bundle's files besides output_check.csv: the safe tables, the figures
+    in their exported formats and the report."""
+    figures = [f"figures/{name}.{ext}" for name in FIGURES for ext in EXPORTED_FIGURE_FORMATS]
+    return [*safe_tables(results), *figures, "report.html"]

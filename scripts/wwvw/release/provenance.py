@@ -21,27 +21,39 @@ def sha256(path: Path) -> str:
 
 
 def input_files(data_dir: Path, chosen: dict[str, str]) -> list[dict]:
-    """Every file of the snapshot's cbs/ and municipal/ folders, whether and for what it was used."""
+    """Every file of the snapshot's cbs/ and municipal/ folders, whether and for what it was used.
+
+    A file is named only when its name follows the input contract (a CBS stem of the contract in
+    CBS's naming, or one of the three municipal extracts): any other file is identified by its
+    folder, kind (extension) and hash, since a name chosen by hand may name a person."""
     from wwvw.ingest.cbs import parse_cbs_name
+    from wwvw.ingest.tables import CONTRACT_STEMS, MUNICIPAL_EXTRACTS
 
     used = {name: key for key, name in chosen.items()}
     rows = []
     for path in sorted([*(data_dir / "cbs").glob("*"), *(data_dir / "municipal").glob("*")]):
         if not path.is_file():
             continue
-        parsed = parse_cbs_name(path.name) if path.parent.name == "cbs" else None
+        folder = path.parent.name
+        parsed = parse_cbs_name(path.name) if folder == "cbs" else None
+        if parsed is not None and parsed.stem not in CONTRACT_STEMS:
+            parsed = None
+        named = parsed is not None or (folder == "municipal" and path.name in MUNICIPAL_EXTRACTS)
+        digest = sha256(path)
+        kind = path.suffix.lower().lstrip(".")[:8] or "no-extension"
+        shown = path.name if named else f"other {kind} file {digest[:12]}"
         rows.append(
             {
-                "file": f"{path.parent.name}/{path.name}",
+                "file": f"{folder}/{shown}",
                 "stem": parsed.stem if parsed else None,
                 "year": parsed.year if parsed else None,
                 "version": parsed.version if parsed else None,
                 "provisional": parsed.provisional if parsed else None,
                 "used_as": used.get(
-                    path.name, "municipal extract" if path.parent.name == "municipal" else None
+                    path.name, "municipal extract" if folder == "municipal" and named else None
                 ),
                 "bytes": path.stat().st_size,
-                "sha256": sha256(path),
+                "sha256": digest,
             }
         )
     return rows

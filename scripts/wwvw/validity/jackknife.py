@@ -22,7 +22,13 @@ import numpy as np
 from scipy import linalg
 
 from wwvw.estimation.fixed_effects import Controls
-from wwvw.estimation.jackknife import LEVERAGE_LIMIT, jive1_fit, leverage_one_message, ujive_fit
+from wwvw.estimation.jackknife import (
+    LEVERAGE_LIMIT,
+    LeverageError,
+    jive1_fit,
+    leverage_one_message,
+    ujive_fit,
+)
 from wwvw.estimation.linear import as_matrix
 from wwvw.estimation.matrices import indicator_matrix
 from wwvw.estimation.variance import MomentFit
@@ -66,7 +72,8 @@ def loo_fits(
     lev_w = controls_leverage(controls)
     lev_zw = lev_w + np.einsum("ij,ij->i", basis, basis)
     if np.any(lev_zw > LEVERAGE_LIMIT):
-        raise ValueError(leverage_one_message(int(np.sum(lev_zw > LEVERAGE_LIMIT))))
+        bad = int(np.sum(lev_zw > LEVERAGE_LIMIT))
+        raise LeverageError(leverage_one_message(bad, len(lev_zw)))
     fit_w = y - controls.residualise(y)
     fit_zw = fit_w + basis @ (basis.T @ y)
     loo_w = (fit_w - lev_w[:, None] * y) / (1 - lev_w[:, None])

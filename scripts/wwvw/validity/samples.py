@@ -29,6 +29,7 @@ from wwvw.estimation.instruments import (
     propensity_column,
     random_halves,
     referral_targets,
+    require_estimable,
     usable_sample,
 )
 from wwvw.estimation.linear import ols
@@ -86,6 +87,7 @@ def build_sample(
     """The sample of the headline specification: minimum caseload and cell size, propensities,
     arrays."""
     frame = usable_sample(cohort, TREATMENTS, instruments, split_seed, min_caseload)
+    require_estimable(cohort, frame, min_caseload)
     columns = [propensity_column(t) for t in TREATMENTS]
     matrix, names = covariate_matrix(frame)
     return Sample(
