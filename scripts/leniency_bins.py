@@ -17,6 +17,7 @@ if __name__ == "__main__":
             target_bins=params.disclosure["leniency_bins"],
             min_persons=thresholds.min_persons,
             min_events=thresholds.min_events,
+            min_caseworkers=thresholds.min_caseworkers,
         )
         bins.write_csv(snakemake.output[0])  # noqa: F821
         log.info(

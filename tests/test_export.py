@@ -334,3 +334,57 @@ def test_output_check_rows_read_stage_by_stage_then_file_by_file():
         ("figures/f.png", "identifiers", "final"),
         ("old.csv", "min_count", ""),
     ]
+
+
+def lenient_cohort(n: int = 3000, caseworkers: int = 40):
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    caseworker = rng.integers(0, caseworkers, n)
+    lean = np.linspace(-0.2, 0.2, caseworkers)[caseworker]
+    departments = np.where(
+        rng.random(n) < 0.45 + lean,
+        "matching",
+        np.where(rng.random(n) < 0.6, "prematching", "activering"),
+    )
+    return pl.DataFrame(
+        {
+            "caseworker": [f"cw{c}" for c in caseworker],
+            "cell": [f"cell{c % 4}" for c in caseworker],
+            "department": departments,
+        }
+    )
+
+
+def test_every_leniency_bin_describes_at_least_min_caseworkers():
+    cohort = lenient_cohort()
+    loose = release.leniency_bins(cohort, min_caseworkers=1)
+    assert (loose["n_caseworkers"] < 3).any()  # without the rule some bins are one or two
+    for minimum in (3, 5):
+        bins = release.leniency_bins(cohort, min_caseworkers=minimum)
+        assert (bins["n_caseworkers"] >= minimum).all()
+        assert bins["n_caseworkers"].min() == minimum or bins.height < loose.height
+
+
+def test_a_leniency_table_with_too_few_caseworkers_in_a_bin_is_not_released(tmp_path):
+    bins = release.leniency_bins(lenient_cohort(), min_caseworkers=3)
+    source = tmp_path / "leniency.csv"
+    bins.write_csv(source)
+    name = "tables/leniency.csv"
+    checks = release.release_tables(
+        {name: source}, {name: tmp_path / "ok.csv"}, tmp_path / "c.csv", CBS, n_params=50
+    )
+    assert "min_caseworkers" in set(checks["check"])
+    bins.with_columns(n_caseworkers=pl.lit(2)).write_csv(source)  # one below the minimum
+    with pytest.raises(sdc.DisclosureError, match="fewer than 3 caseworkers"):
+        release.release_tables(
+            {name: source}, {name: tmp_path / "no.csv"}, tmp_path / "d.csv", CBS, n_params=50
+        )
+
+
+def test_no_single_caseworker_propensity_is_released(results):
+    compliers = pl.read_csv(results / "safe" / "validity" / "compliers.csv")
+    assert "z_low" not in compliers.columns and "z_high" not in compliers.columns
+    assert "share_compliers" in compliers.columns
+    leniency = pl.read_csv(results / "safe" / "tables" / "leniency.csv")
+    assert (leniency["n_caseworkers"] >= 3).all()

@@ -87,6 +87,7 @@ TABLE_RULES: dict[str, sdc.Rule] = {
         col_key="department",
         proportions=(_share("n", "n_referred", "pct_referred"),),
         derived={"z_mean": ("n",), "pct_of_clients": ("n",)},
+        caseworker_counts=("n_caseworkers",),
     ),
     "cohort/flow.csv": sdc.TableRule(count_cols=("n",), row_key="step"),
     "qc/linkage.csv": sdc.TableRule(
@@ -139,12 +140,19 @@ def nice_width(values: np.ndarray, target_bins: int) -> float:
 
 
 def _merge_bins(
-    codes: np.ndarray, referred: np.ndarray, min_persons: int, min_events: int
+    codes: np.ndarray,
+    referred: np.ndarray,
+    min_persons: int,
+    min_events: int,
+    caseworkers: np.ndarray | None = None,
+    min_caseworkers: int = 1,
 ) -> list[tuple[int, int, np.ndarray]]:
     """Adjacent grid bins merged from the left until each holds at least `min_persons` clients,
-    `min_events` referred and `min_events` not referred; a short remainder joins the last bin."""
+    `min_events` referred and `min_events` not referred, and the clients of at least
+    `min_caseworkers` caseworkers; a short remainder joins the last bin."""
     order = np.argsort(codes, kind="stable")
     codes, referred = codes[order], referred[order]
+    workers = None if caseworkers is None else caseworkers[order]
     merged: list[tuple[int, int, np.ndarray]] = []
     start = 0
     for end in range(1, codes.size + 1):
@@ -152,7 +160,8 @@ def _merge_bins(
             continue
         members = order[start:end]
         n, k = end - start, int(referred[start:end].sum())
-        if n >= min_persons and k >= min_events and n - k >= min_events:
+        enough_workers = workers is None or np.unique(workers[start:end]).size >= min_caseworkers
+        if n >= min_persons and k >= min_events and n - k >= min_events and enough_workers:
             merged.append((int(codes[start]), int(codes[end - 1]), members))
             start = end
     if start < codes.size:
@@ -173,9 +182,11 @@ def leniency_bins(
     target_bins: int = 20,
     min_persons: int = 10,
     min_events: int = 10,
+    min_caseworkers: int = 3,
 ) -> pl.DataFrame:
     """The leniency figure's numbers: caseworker propensities binned, referral rate per bin and
-    the first-stage line, per department.
+    the first-stage line, per department. Each bin holds the clients of at least
+    `min_caseworkers` caseworkers (`n_caseworkers`), so no bin describes one caseworker.
 
     The propensity is the caseworker's leave-one-out referral rate to the department (net of the
     location x quarter cell for kind loo_residualised), in percentage points. Bins lie on a round
@@ -197,15 +208,17 @@ def leniency_bins(
     for department in departments:
         z = sample[propensity_column(department)].to_numpy().astype(float)
         referred = (sample["department"] == department).to_numpy()
+        workers = sample["caseworker"].to_numpy()
         keep = np.isfinite(z)
-        z, referred = 100 * z[keep], referred[keep]
+        z, referred, workers = 100 * z[keep], referred[keep], workers[keep]
         if z.size < 2:
             continue
         width = 100 * nice_width(z / 100, target_bins)
         codes = np.floor(z / width + 1e-9).astype(np.int64)
         slope, intercept = np.polyfit(z, referred.astype(float), 1)
         for number, (low, high, members) in enumerate(
-            _merge_bins(codes, referred, min_persons, min_events), start=1
+            _merge_bins(codes, referred, min_persons, min_events, workers, min_caseworkers),
+            start=1,
         ):
             z_mean = float(z[members].mean())
             n, k = int(members.size), int(referred[members].sum())
@@ -217,6 +230,7 @@ def leniency_bins(
                     "upper": round((high + 1) * width, 4),
                     "z_mean": round(z_mean, 3),
                     "n": n,
+                    "n_caseworkers": int(np.unique(workers[members]).size),
                     "pct_of_clients": round(100 * n / z.size, 2),
                     "n_referred": k,
                     "pct_referred": round(100 * k / n, 1),
@@ -402,11 +416,30 @@ def drop_small_models(frame: pl.DataFrame, min_df: int) -> tuple[pl.DataFrame, s
 # --- Preparing the released tables ---------------------------------------------------------------
 
 
+# Columns that are one caseworker's statistic: a quantile of the caseworkers' propensities lies
+# inside one caseworker's clients (the complier shares use them; the shares are released)
+CASEWORKER_COLUMNS = {"validity/compliers.csv": ("z_low", "z_high")}
+
+
 def prepare_table(
     name: str, frame: pl.DataFrame, thresholds: sdc.Thresholds, n_params: int | None, step: int = 3
 ) -> tuple[pl.DataFrame, list[Note]]:
     """The table as it will be checked and released, and what preparing it did. `n_params`
     (`model_size_bound`) is needed for model tables only."""
+    dropped = [c for c in CASEWORKER_COLUMNS.get(name, ()) if c in frame.columns]
+    if dropped:
+        detail = (
+            f"{', '.join(dropped)} not released: each is the propensity of a single caseworker "
+            f"(fewer than {thresholds.min_caseworkers})"
+        )
+        prepared, notes = _prepare(name, frame.drop(dropped), thresholds, n_params, step)
+        return prepared, [Note(name, "caseworkers", "suppressed", detail), *notes]
+    return _prepare(name, frame, thresholds, n_params, step)
+
+
+def _prepare(
+    name: str, frame: pl.DataFrame, thresholds: sdc.Thresholds, n_params: int | None, step: int
+) -> tuple[pl.DataFrame, list[Note]]:
     t = thresholds
     if name == "tables/table1.csv":
         detail = "a total level per characteristic added, so margins protect suppressed levels"

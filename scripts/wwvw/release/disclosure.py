@@ -75,6 +75,8 @@ class Thresholds:
     min_residual_df: residual degrees of freedom of a model (CBS: 10).
     zero_cells_allowed: whether a count of 0 may be shown. Off by default: "nobody in this group
         has the attribute" discloses something about every member (group disclosure).
+    min_caseworkers: caseworkers behind every released statistic about caseworkers (their
+        caseloads, referrals and propensities): caseworkers are data subjects too (default 3).
     """
 
     min_persons: int = 10
@@ -82,9 +84,10 @@ class Thresholds:
     max_dominance_share: float = 0.5
     min_residual_df: int = 10
     zero_cells_allowed: bool = False
+    min_caseworkers: int = 3
 
     def __post_init__(self):
-        if self.min_persons < 1 or self.min_events < 1 or self.min_residual_df < 1:
+        if min(self.min_persons, self.min_events, self.min_residual_df, self.min_caseworkers) < 1:
             raise ValueError("disclosure thresholds must be at least 1")
         if not 0 < self.max_dominance_share <= 1:
             raise ValueError("max_dominance_share must lie in (0, 1]")
@@ -746,6 +749,8 @@ class TableRule:
     national_counts: the counts may be national register sizes (the linkage report: 104 million
         spells), so nine digits in a count column are a count, not a RIN; off for every table of
         the cohort or the municipality, whose counts never reach nine digits.
+    caseworker_counts: columns counting the caseworkers behind each row; every row must have
+        at least `min_caseworkers` (the table is built so; a row with fewer fails the check).
 
     A table that needs no suppression is exported byte for byte; otherwise it is rewritten with
     the suppressed cells empty and a flag column `<column>_suppressed` per protected column.
@@ -760,6 +765,7 @@ class TableRule:
     derived: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     allowed_extremes: tuple[str, ...] = ()
     national_counts: bool = False
+    caseworker_counts: tuple[str, ...] = ()
 
     @property
     def count_columns_not_scanned(self) -> tuple[str, ...]:
@@ -1047,9 +1053,23 @@ def _apply_table_rule(path: Path, rule: TableRule, t: Thresholds) -> _Outcome:
             "no minima or maxima",
         )
     )
-    missing = [c for c in _rule_columns(rule) if c not in frame.columns]
+    missing = [c for c in (*_rule_columns(rule), *rule.caseworker_counts) if c not in frame.columns]
     if missing:
         checks.append(_Check("columns", "fail", f"columns missing: {', '.join(missing)}"))
+    for column in rule.caseworker_counts:
+        if column in frame.columns:
+            few = frame.with_row_index("_r").filter(
+                pl.col(column).cast(pl.Int64, strict=False).fill_null(0) < t.min_caseworkers
+            )
+            detail = f"{column}: every row describes at least {t.min_caseworkers} caseworkers"
+            status = "pass"
+            if few.height:
+                status = "fail"
+                detail = (
+                    f"{column}: {few.height} row(s) describe fewer than {t.min_caseworkers} "
+                    f"caseworkers (rows {', '.join(str(r + 1) for r in few['_r'].to_list()[:5])})"
+                )
+            checks.append(_Check("min_caseworkers", status, detail))
     if any(c.status == "fail" for c in checks):
         return _Outcome(checks)
     value_cols = [c for c in _rule_columns(rule) if c not in (rule.row_key, rule.col_key)]
