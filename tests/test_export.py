@@ -263,7 +263,11 @@ def test_export_rule_fails_naming_file_and_check_and_leaves_no_export(copied_run
     report = run / "report.html"
     report.write_text(report.read_text().replace("</main>", f"<p>{RIN}</p></main>"))
     result = run_snakemake(
-        snapshot, synthetic_dir, f"results/{snapshot}/export", "--forcerun", "export"
+        snapshot,
+        synthetic_dir,
+        f"results/{snapshot}/export/output_check.csv",
+        "--forcerun",
+        "export",
     )
     assert result.returncode != 0
     output = result.stdout + result.stderr
@@ -388,3 +392,39 @@ def test_no_single_caseworker_propensity_is_released(results):
     assert "share_compliers" in compliers.columns
     leniency = pl.read_csv(results / "safe" / "tables" / "leniency.csv")
     assert (leniency["n_caseworkers"] >= 3).all()
+
+
+def test_subgroup_counts_cannot_be_subtracted_to_fewer_than_min_persons():
+    def table(low: int, high: int) -> pl.DataFrame:
+        return pl.DataFrame(
+            {
+                "characteristic": ["all", "education", "education", "sex", "sex"],
+                "level": ["all", "low", "high", "man", "woman"],
+                "treatment": ["matching"] * 5,
+                "estimator": ["ujive"] * 5,
+                "n": [500, low, high, 250, 250],
+            }
+        )
+
+    safe, hidden = release.protect_partitions(table(300, 191), 10)  # 9 of unknown education
+    assert safe["n"].to_list() == [500, 300, None, 250, 250] and hidden == ["education=high"]
+    safe, hidden = release.protect_partitions(table(300, 190), 10)  # exactly 10: releasable
+    assert safe["n"].to_list() == [500, 300, 190, 250, 250] and hidden == []
+    estimates = pl.DataFrame(
+        {
+            "subgroup": ["all", "sex=man", "sex=woman"],
+            "treatment": ["matching"] * 3,
+            "n": [500, 245, 250],
+        }
+    )
+    safe, hidden = release.protect_partitions(estimates, 10)
+    assert safe["n"].to_list() == [500, None, 250] and hidden == ["sex=man"]
+
+
+def test_linked_persons_are_suppressed_where_few_persons_are_unlinked():
+    linkage = pl.DataFrame(
+        {"source": ["a", "b", "c"], "persons": [100, 100, 100], "linked_persons": [95, 90, 100]}
+    )
+    safe, hidden = release.protect_differences(linkage, [("persons", "linked_persons")], 10)
+    assert safe["linked_persons"].to_list() == [None, 90, 100]
+    assert hidden == ["linked_persons of a"]

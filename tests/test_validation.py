@@ -558,3 +558,24 @@ def test_formulas_in_free_text_are_neutralised_and_counted():
     assert texts[4] == "Werkfit = goed"
     report = dict(cleaned.report.select("measure", "value").iter_rows())
     assert report["formula_like_values_neutralised"] == "4"
+
+
+@pytest.mark.parametrize(
+    "head,kind",
+    [
+        (b"$FL2@(#) IBM SPSS STATISTICS", "an SPSS .sav file"),
+        (b"PAR1\x15\x04", "a Parquet file"),
+        (b"PK\x03\x04\x14\x00", "a zip archive"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1", "an Office document"),
+    ],
+)
+def test_binary_files_under_a_csv_name_are_named_for_what_they_are(tmp_path, head, kind):
+    from wwvw.ingest.cbs import sniff_separator
+
+    data = head + bytes(range(256))
+    with pytest.raises(ExtractError, match=f"uitkeringen.csv: the file is {kind}"):
+        clean_extract(data, "uitkeringen.csv", EXTRACTS["uitkeringen"])
+    path = tmp_path / "WANBZVW2015TABV1.csv"
+    path.write_bytes(data)
+    with pytest.raises(InputError, match=f"the file is {kind}"):
+        sniff_separator(path)

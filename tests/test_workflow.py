@@ -23,6 +23,7 @@ def run(*args, check=False):
         ("data_dirr=x", "data_dirr"),
         ("synthetic={'scale': -1}", "scale"),
         ("cbs={'sav_reader': 'haven'}", "sav_reader"),
+        ("data_dir=/data/levering{2026}", "data_dir"),  # braces: Snakemake wildcards
     ],
 )
 def test_bad_config_fails_before_any_job_and_names_the_key(override, key):

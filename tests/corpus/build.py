@@ -887,6 +887,18 @@ def municipal_formulas_in_free_text(d: Delivery) -> dict:
     return {"n": 3}
 
 
+def sav_bytes_as_municipal_csv(d: Delivery) -> dict:
+    """An SPSS file saved under the extract's name (the wrong export button)."""
+    d.municipal(BENEFITS).write_bytes(d.cbs(SECM).read_bytes()[:200_000])
+    return {}
+
+
+def xlsx_bytes_as_cbs_csv(d: Delivery) -> dict:
+    """A zip archive (an Excel workbook) under a CBS CSV copy's name."""
+    d.cbs(DEBTS_CSV).write_bytes(b"PK\x03\x04" + bytes(range(256)) * 20)
+    return {}
+
+
 def _repair(report: str, column: str, check: str, count: str = "{n}") -> dict[str, str]:
     """Expect a validation report line: column, check, action and count."""
     return {f"qc/{report}": rf"(?m)^[^,]+,{column},{check},(repaired|accepted),{count},"}
@@ -976,6 +988,12 @@ CASES: list[Case] = [
          municipal_cp1252_without_bom, PASS, MUNICIPAL_RULE, "werkintake", expect_in_files={"qc/cleaning_werkintake.csv": r"encoding,cp1252"}, same_as_base=True),
     Case("municipal_utf16", "uitkeringen.csv saved as UTF-16", municipal_utf16, ERROR, MUNICIPAL_RULE, "uitkeringen",
          message=r"uitkeringen\.csv: the file looks like UTF-16"),
+    Case("sav_bytes_as_municipal_csv", "uitkeringen.csv holding the bytes of an SPSS .sav file",
+         sav_bytes_as_municipal_csv, ERROR, MUNICIPAL_RULE, "uitkeringen",
+         message=r"uitkeringen\.csv: the file is an SPSS \.sav file .*by its first bytes, not a CSV text file"),
+    Case("xlsx_bytes_as_cbs_csv", "WANBZVW2015TABV1.csv holding a zip archive (an Excel workbook)",
+         xlsx_bytes_as_cbs_csv, ERROR, CBS_RULE, "debts_2015",
+         message=r"WANBZVW2015TABV1\.csv: the file is a zip archive \(an Excel \.xlsx workbook\?\) by its first bytes"),
     Case("municipal_header_only", "werkintake.csv with its header and no rows", municipal_header_only, ERROR, MUNICIPAL_RULE, "werkintake",
          message=r"werkintake\.csv: the file has a header but no data rows"),
     Case("municipal_empty_file", "interventies.csv of 0 bytes", municipal_empty_file, ERROR, MUNICIPAL_RULE, "interventies",

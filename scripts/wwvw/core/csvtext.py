@@ -49,3 +49,23 @@ SPANNING_DETAIL = (
     "a quoted field runs over a line break (a '\"' not closed on its line?), which would "
     "merge the rows after it; every row must be one line"
 )
+
+
+# files that are not text, by their first bytes
+BINARY_SIGNATURES = (
+    (b"$FL2", "an SPSS .sav file"),
+    (b"$FL3", "an SPSS .sav file (compressed)"),
+    (b"PAR1", "a Parquet file"),
+    (b"PK\x03\x04", "a zip archive (an Excel .xlsx workbook?)"),
+    (b"\xd0\xcf\x11\xe0", "an Office document (an Excel .xls workbook?)"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"%PDF", "a PDF document"),
+)
+
+
+def binary_kind(head: bytes) -> str | None:
+    """What a file that should be text is instead, from its first bytes (None: looks like text)."""
+    for signature, kind in BINARY_SIGNATURES:
+        if head.startswith(signature):
+            return kind
+    return None

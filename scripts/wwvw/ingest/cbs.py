@@ -522,6 +522,12 @@ def sniff_separator(path: Path) -> str:
     """
     with path.open("rb") as handle:
         raw = handle.readline()
+    kind = csvtext.binary_kind(raw)
+    if kind:
+        raise InputError(
+            f"{path}: the file is {kind} by its first bytes, not a CSV text file: deliver it "
+            "under its own extension, or export it as a ';'-separated CSV"
+        )
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in raw:
         raise InputError(
             f"{path}: the file looks like UTF-16 (or another two-byte encoding); save the CSV "

@@ -65,6 +65,12 @@ class Cleaned:
 def decode(data: bytes, name: str) -> tuple[str, str]:
     """Text and encoding: valid UTF-8 (after a BOM or not), else the best guess (Windows-1252
     expected, also behind a UTF-8 BOM that claims otherwise). UTF-16 is refused."""
+    kind = csvtext.binary_kind(data[:8])
+    if kind:
+        raise ExtractError(
+            f"{name}: the file is {kind} by its first bytes, not a CSV text file: export the "
+            "extract as a ';'-separated CSV (UTF-8 or Windows-1252)"
+        )
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in data[:4096]:
         raise ExtractError(
             f"{name}: the file looks like UTF-16 (or another two-byte encoding); the contract "

@@ -299,6 +299,83 @@ def protect_flow(flow: pl.DataFrame, min_persons: int = 10) -> tuple[pl.DataFram
     return flow.with_columns(pl.Series("n", kept, dtype=pl.Int64)), hidden
 
 
+def protect_differences(
+    frame: pl.DataFrame, pairs: Sequence[tuple[str, str]], min_persons: int
+) -> tuple[pl.DataFrame, list[str]]:
+    """For each (whole, part) pair of person counts in one row (persons, linked persons), the
+    part is suppressed where the whole minus the part is between 1 and `min_persons - 1`: that
+    difference is itself a count of persons (unlinked persons). Returns the frame and the rows'
+    keys (first column) whose part was suppressed."""
+    hidden = []
+    for whole, part in pairs:
+        if whole not in frame.columns or part not in frame.columns:
+            continue
+        gap = pl.col(whole).cast(pl.Int64, strict=False) - pl.col(part).cast(pl.Int64, strict=False)
+        few = (gap > 0) & (gap < min_persons)
+        hidden += [f"{part} of {key}" for key in frame.filter(few)[frame.columns[0]].to_list()]
+        frame = frame.with_columns(pl.when(few).then(None).otherwise(pl.col(part)).alias(part))
+    return frame, hidden
+
+
+# the linkage report's (whole, part) person counts: their difference counts unlinked persons
+LINKAGE_DIFFERENCES = (("persons", "linked_persons"),)
+# columns that identify one model in a table of subgroup results (all but the subgroup itself)
+SUBGROUP_MODEL_KEYS = ("model", "specification", "treatment", "regressor", "estimator", "se_type")
+
+
+def protect_partitions(frame: pl.DataFrame, min_persons: int) -> tuple[pl.DataFrame, list[str]]:
+    """Subgroup results (characteristic and level, or subgroup 'variable=level') beside the whole
+    sample's: the whole sample's n minus the levels' n is the count of the levels not shown
+    (unknown education, a small group). Where that is between 1 and `min_persons - 1`, the n of
+    the smallest shown level is suppressed too, so that no subtraction gives fewer than
+    `min_persons` persons. Returns the frame and what was suppressed."""
+    if "n" not in frame.columns:
+        return frame, []
+    if {"characteristic", "level"} <= set(frame.columns):
+        variable, level = pl.col("characteristic").cast(pl.String), pl.col("level").cast(pl.String)
+    elif "subgroup" in frame.columns:
+        parts = pl.col("subgroup").cast(pl.String).str.split_exact("=", 1)
+        variable = (
+            pl.when(pl.col("subgroup") == "all")
+            .then(pl.lit("all"))
+            .otherwise(parts.struct.field("field_0"))
+        )
+        level = parts.struct.field("field_1")
+    else:
+        return frame, []
+    keys = [c for c in SUBGROUP_MODEL_KEYS if c in frame.columns]
+    rows = frame.with_row_index("_i").with_columns(
+        _variable=variable, _level=level, _n=pl.col("n").cast(pl.Int64, strict=False)
+    )
+    if "row" in rows.columns:  # heterogeneity: tests and bands are rows without a level
+        rows = rows.filter(pl.col("row").is_in(["overall", "subgroup"]) | pl.col("row").is_null())
+    whole = rows.filter(pl.col("_variable") == "all").select(*keys, _total=pl.col("_n"))
+    shown = rows.filter((pl.col("_variable") != "all") & pl.col("_n").is_not_null())
+    if whole.height == 0 or shown.height == 0:
+        return frame, []
+    # one row per model and subgroup level (a level can repeat over statistics of one model)
+    levels = shown.group_by([*keys, "_variable", "_level"]).agg(pl.col("_n").first(), pl.col("_i"))
+    joined = (
+        levels.join(whole.unique(), on=keys, how="inner")
+        if keys
+        else levels.join(whole.unique(), how="cross")
+    )
+    groups = joined.group_by([*keys, "_variable"]).agg(
+        gap=pl.col("_total").first() - pl.col("_n").sum(),
+        smallest=pl.col("_i").sort_by(pl.col("_n")).first(),
+        level=pl.col("_level").sort_by(pl.col("_n")).first(),
+    )
+    few = groups.filter((pl.col("gap") > 0) & (pl.col("gap") < min_persons))
+    if few.height == 0:
+        return frame, []
+    hide = {i for indices in few["smallest"].to_list() for i in indices}
+    hidden = sorted({f"{v}={lv}" for v, lv in few.select("_variable", "level").iter_rows()})
+    index = pl.int_range(pl.len())
+    return frame.with_columns(
+        n=pl.when(index.is_in(list(hide))).then(None).otherwise(pl.col("n"))
+    ), hidden
+
+
 def table1_with_margins(table1: pl.DataFrame) -> pl.DataFrame:
     """Table 1 with a `total` level per characteristic (the study population and its starters),
     so that no suppressed level can be recovered from the published total."""
@@ -469,6 +546,13 @@ def _prepare(
             "matching method only"
         )
         return interventions_summary(frame), [Note(name, "aggregated", "pass", detail)]
+    if name == "qc/linkage.csv":
+        safe, hidden = protect_differences(frame, LINKAGE_DIFFERENCES, t.min_persons)
+        if hidden:
+            detail = "suppressed where few persons are unlinked: " + ", ".join(hidden)
+            return safe, [Note(name, "differences", "suppressed", detail)]
+        detail = f"persons minus linked persons is 0 or at least {t.min_persons} in every row"
+        return safe, [Note(name, "differences", "pass", detail)]
     if isinstance(rule_for(name), sdc.ModelRule):
         if n_params is None:
             raise ValueError(f"{name} is a model table: its release needs the cohort's model size")
@@ -481,6 +565,13 @@ def _prepare(
         prepared, dropped = drop_small_models(prepared, t.min_residual_df)
         if dropped:
             notes.append(Note(name, "small_models", "suppressed", dropped))
+        prepared, hidden = protect_partitions(prepared, t.min_persons)
+        if hidden:
+            detail = (
+                "n of the smallest shown level suppressed where the whole sample minus the shown "
+                f"levels is fewer than {t.min_persons} persons: " + ", ".join(hidden)
+            )
+            notes.append(Note(name, "differences", "suppressed", detail))
         return prepared, notes
     return frame, []
 
