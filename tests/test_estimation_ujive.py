@@ -112,3 +112,33 @@ def test_a_caseworker_with_one_client_makes_leave_one_out_undefined():
     message = str(raised.value)
     assert "assignment cell with a single client" in message
     assert "covariate" in message and "minimum caseload" not in message
+
+
+@pytest.mark.parametrize("covariates", [False, True])
+def test_the_structured_projection_equals_the_dense_design(covariates):
+    """loo_fits (no n x J matrix) against the pivoted QR of the dense [Z, W] on 6,000 clients."""
+    cohort = simulate_cohort(11, n_clients=6000)
+    controls = make_controls(
+        group_codes(cohort["cell"])[0], covariate_matrix(cohort)[0] if covariates else None
+    )
+    codes = group_codes(cohort["caseworker"])[0]
+    x = department_dummies(cohort, TREATMENTS)
+    full, controls_only = jackknife.jackknife_designs(codes, controls)
+    loo_zw, loo_w = jackknife.loo_fits(x, codes, controls)
+    np.testing.assert_allclose(loo_zw, jackknife.leave_one_out_fitted(x, full), atol=1e-10)
+    np.testing.assert_allclose(loo_w, jackknife.leave_one_out_fitted(x, controls_only), atol=1e-10)
+    basis = jackknife.orthonormal_basis(full)
+    np.testing.assert_allclose(
+        jackknife.controls_leverage(controls)
+        + jackknife.instrument_projection(codes, controls).leverage,
+        jackknife.hat_diagonal(basis),
+        atol=1e-10,
+    )
+
+
+def test_a_one_client_caseworker_stops_the_structured_fit_too():
+    cells = np.zeros(7, dtype=np.int64)
+    codes = np.array([0, 0, 0, 1, 1, 1, 2])  # caseworker 2 has one client
+    controls = make_controls(cells)
+    with pytest.raises(ValueError, match="leverage 1"):
+        jackknife.loo_fits(np.arange(7.0), codes, controls)

@@ -1,7 +1,14 @@
 """Benchmark the workflow at several synthetic scales: per-rule wall time and peak memory, the floors,
-the ratios, and cost against input size.
+the ratios, and cost against input size; or the estimation alone against the cohort size.
 
     uv run python scripts/ops/benchmark.py --scales 1 10 50 [--keep-data] [--out results/benchmark]
+    uv run python scripts/ops/benchmark.py --estimation 6000 24000 96000 [--out results/benchmark]
+
+--estimation N...: the headline specification of config/specifications.yaml (2SLS, UJIVE, JIVE1
+with covariates, every standard-error type) on simulated cohorts of N clients with about 100
+clients per caseworker (more locations as N grows), each in a fresh process; writes
+estimation.csv with n, caseworkers, seconds, peak_mb (the process's peak resident memory,
+simulation included) and coef (the headline Matching UJIVE).
 
 Options: --reuse-conversion keeps the converted files of an earlier run of the scale (the
 conversion is one-off; to re-measure the rest after a change); --summary-only combines the last
@@ -288,8 +295,61 @@ def plot(summary: pl.DataFrame, out: Path) -> None:
     chart.save(str(out / "scaling.png"), scale_factor=2)
 
 
+CLIENTS_PER_CASEWORKER = 100
+
+
+def estimation_run(n: int) -> dict:
+    """The headline specification on a simulated cohort of `n` clients (in a fresh process)."""
+    import yaml
+    from wwvw.estimation.simulate import simulate_cohort
+    from wwvw.estimation.specifications import run_specifications
+    from wwvw.synthetic.design import Design
+
+    specs = yaml.safe_load((ROOT / "config" / "specifications.yaml").read_text())
+    headline = next(s for s in specs["specifications"] if s.get("headline"))
+    default = Design()
+    per_location = default.caseworkers_per_location
+    locations = max(1, round(n / CLIENTS_PER_CASEWORKER / per_location))
+    design = Design(locations=tuple(f"Werkplein {i:03d}" for i in range(locations)))
+    cohort = simulate_cohort(20150105, n_clients=n, design=design)
+    started = time.perf_counter()
+    estimates, _ = run_specifications(cohort, [headline])
+    seconds = time.perf_counter() - started
+    row = estimates.filter(
+        (pl.col("estimator") == "ujive")
+        & (pl.col("regressor") == "matching")
+        & (pl.col("se_type") == "hetero")
+        & (pl.col("model") == "iv")
+    )
+    return {
+        "n": n,
+        "caseworkers": int(cohort["caseworker"].n_unique()),
+        "seconds": round(seconds, 2),
+        "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "coef": float(row["coef"][0]) if row.height else float("nan"),
+    }
+
+
+def estimation_benchmark(sizes: list[int], out: Path) -> pl.DataFrame:
+    """`estimation_run` for each size in its own spawned process (peak memory per size)."""
+    rows = []
+    context = multiprocessing.get_context("spawn")
+    for n in sizes:
+        with ProcessPoolExecutor(1, mp_context=context) as pool:
+            rows.append(pool.submit(estimation_run, n).result())
+        print(rows[-1], flush=True)
+        pl.DataFrame(rows).write_csv(out / "estimation.csv")
+    return pl.DataFrame(rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--estimation",
+        type=int,
+        nargs="+",
+        help="time the headline estimation on simulated cohorts of these sizes (nothing else)",
+    )
     parser.add_argument("--scales", type=float, nargs="+", default=[1, 10, 50])
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--out", default="results/benchmark")
@@ -312,6 +372,9 @@ def main() -> None:
     args = parser.parse_args()
     out = ROOT / args.out
     out.mkdir(parents=True, exist_ok=True)
+    if args.estimation:
+        print(estimation_benchmark(args.estimation, out))
+        return
     summaries, jobs = [], []
     earlier = {scale: earlier_conversion_floor(out, scale) for scale in args.scales}
     for scale in args.scales:

@@ -1,17 +1,8 @@
-"""Fast UJIVE and JIVE1 for repeated estimation (bootstrap, Monte Carlo, subgroups).
+"""UJIVE and JIVE1 for repeated estimation (bootstrap, Monte Carlo, subgroups).
 
-The estimators are exactly those of `wwvw.estimation.jackknife` (Kolesar 2013; Angrist, Imbens and
-Krueger 1999): the same constructed instruments, solved and given their sandwich variance by the
-same `instrumented_fit`. Only the projections are computed differently. With controls W = [cell
-dummies, covariates] and instruments Z = caseworker dummies, the projection onto [Z, W] splits
-(Frisch-Waugh-Lovell) into orthogonal parts,
-
-    H_ZW = H_W + H_{M_W Z},   H_W = H_cells + H_{M_cells X},
-
-so the hat diagonals and fitted values need an orthonormal basis of M_W Z only (n x J, J the
-number of caseworkers), obtained from the eigen-decomposition of its J x J Gram matrix instead of
-a pivoted QR of the dense n x (J + cells + covariates) design. This is two orders of magnitude
-faster and agrees with the library to rounding error (tests/test_validity_jackknife.py).
+The estimators and their projections are those of `wwvw.estimation.jackknife` (`loo_fits`:
+H_ZW = H_W + H_{M_W Z}, Frisch-Waugh-Lovell, with the J x J pseudo-inverse of Z'M_W Z and no
+dense design); this module keeps the names the design checks call them by.
 """
 
 from __future__ import annotations
@@ -22,15 +13,11 @@ import numpy as np
 from scipy import linalg
 
 from wwvw.estimation.fixed_effects import Controls
-from wwvw.estimation.jackknife import (
-    LEVERAGE_LIMIT,
-    LeverageError,
+from wwvw.estimation.jackknife import (  # noqa: F401  (loo_fits re-exported for the Monte Carlo)
     jive1_fit,
-    leverage_one_message,
+    loo_fits,
     ujive_fit,
 )
-from wwvw.estimation.linear import as_matrix
-from wwvw.estimation.matrices import indicator_matrix
 from wwvw.estimation.variance import MomentFit
 
 
@@ -48,37 +35,6 @@ def orthonormal_columns(matrix: np.ndarray, rtol: float = 1e-9) -> np.ndarray:
     basis = matrix @ (vectors[:, keep] / np.sqrt(values[keep]))
     chol = np.linalg.cholesky(basis.T @ basis)
     return linalg.solve_triangular(chol, basis.T, lower=True).T
-
-
-def controls_leverage(controls: Controls) -> np.ndarray:
-    """Diagonal of H_W: 1 / (cell size) plus the leverage of the within-cell covariates."""
-    sizes = np.bincount(controls.cells).astype(float)
-    basis = controls.covariate_basis
-    return 1.0 / sizes[controls.cells] + np.einsum("ij,ij->i", basis, basis)
-
-
-def instrument_basis(instrument_codes: np.ndarray, controls: Controls) -> np.ndarray:
-    """Orthonormal basis of M_W Z, Z the dummies of the instrument groups (caseworkers)."""
-    dummies = indicator_matrix(instrument_codes).toarray()
-    return orthonormal_columns(controls.residualise(dummies))
-
-
-def loo_fits(
-    values: np.ndarray, instrument_codes: np.ndarray, controls: Controls
-) -> tuple[np.ndarray, np.ndarray]:
-    """Leave-one-out fitted values of each column of `values` on [Z, W] and on W alone."""
-    y = as_matrix(values)
-    basis = instrument_basis(instrument_codes, controls)
-    lev_w = controls_leverage(controls)
-    lev_zw = lev_w + np.einsum("ij,ij->i", basis, basis)
-    if np.any(lev_zw > LEVERAGE_LIMIT):
-        bad = int(np.sum(lev_zw > LEVERAGE_LIMIT))
-        raise LeverageError(leverage_one_message(bad, len(lev_zw)))
-    fit_w = y - controls.residualise(y)
-    fit_zw = fit_w + basis @ (basis.T @ y)
-    loo_w = (fit_w - lev_w[:, None] * y) / (1 - lev_w[:, None])
-    loo_zw = (fit_zw - lev_zw[:, None] * y) / (1 - lev_zw[:, None])
-    return loo_zw, loo_w
 
 
 def fast_ujive(
