@@ -18,7 +18,17 @@ Classification of one spelling, in order:
    When the best score is shared by keywords of two different categories the spelling is
    ambiguous and stays unmapped; a spelling close to (but not equal to) an OVERIG keyword is
    unmapped too, so that OVERIG is only ever exact (reviewed) or unmapped (to review);
-4. otherwise unmapped, category OVERIG (listed in the qc table for the reviewer).
+4. core: the spelling with its decorations taken off, as registrations carry them (a duration
+   "2 mnd", "8 weken", a percentage "LKS 50%", a frequency "16 uur p/w", a part in parentheses
+   "(buurthuis)", a qualifier after a dash "- voedselbank"; an abbreviation with a dot such as
+   "proefpl." or "soc." read as the one keyword word it begins), is a keyword, is within the
+   fuzzy score of one, or contains a keyword as whole words ("opleiding heftruck"); of several
+   contained keywords the earliest, then the longest, wins. Whole words only: "taalstage" does
+   not contain "taal". A spelling that joins two interventions of different categories with "/"
+   or "+" ("proefplaatsing/LKS") stays unmapped for the reviewer;
+5. otherwise unmapped, category OVERIG (listed in the qc table for the reviewer).
+The local code prefix is taken off only where what it would take is not itself a keyword ("LKS 30
+%" keeps "lks"; "RE-07 LKS" loses "re 07").
 """
 
 from __future__ import annotations
@@ -41,7 +51,15 @@ DEFAULT_MIN_SCORE = 88.0
 DEFAULT_CODE_PREFIX_PATTERN = (
     r"^[a-z]{1,3}\s?(?:-\s?\d{1,3}|\d{2,3})(?:[-./]\d{1,3})?(?:\s*[-:./)]\s*|\s+)"
 )
-METHODS = ("exact", "fuzzy", "unmapped")
+METHODS = ("exact", "fuzzy", "core", "unmapped")
+# decorations of a registration, taken off for its core form (after normalisation)
+DURATION = (
+    r"\b\d+\s*(?:x|mnd|mnden|maand|maanden|md|wk|wkn|week|weken|dag|dagen|dagdeel|dagdelen|"
+    r"uur|u|jr|jaar|bijeenkomst|bijeenkomsten|sessie|sessies|keer)\b"
+)
+FREQUENCY = r"\b(?:p|per)\s+(?:w|wk|week|mnd|maand|dag)\b"
+NUMBER = r"\b\d+\b"
+CONJUNCTION = r"\s*[/+]\s*"
 TABLE_SCHEMA = {
     "spelling": pl.String,
     "normalised": pl.String,
@@ -160,6 +178,101 @@ def _fuzzy(queries: list[str], keywords: pl.DataFrame) -> tuple[np.ndarray, np.n
     return best, best_score, ambiguous
 
 
+def keyword_words(keywords: pl.DataFrame) -> dict[str, set[str]]:
+    """Every word of the keywords, with the categories of the keywords it occurs in."""
+    words: dict[str, set[str]] = {}
+    for keyword, category in zip(keywords["keyword"], keywords["category"], strict=True):
+        for word in keyword.split():
+            words.setdefault(word, set()).add(category)
+    return words
+
+
+def strip_asides(spelling: str) -> str:
+    """A raw spelling without its parts in parentheses and its frequencies ('p/w', 'per week'),
+    which may hold the '/' that `CONJUNCTION` would otherwise read as joining two interventions."""
+    import re
+
+    text = re.sub(r"\([^)]*\)?", " ", spelling or "")
+    text = re.sub(r"\b[pP]\s*/\s*[a-zA-Z]{1,5}\b", " ", text)
+    # '12 uur/week', '3x/wk', 'dagen/maand': a rate, not two interventions
+    return re.sub(r"\b\w*\s*/\s*(?:week|wk|w|weken|maand|mnd|dag|jaar|jr)\b", " ", text)
+
+
+def core_forms(spelling: str, words: Mapping[str, set[str]], code_prefix_pattern: str) -> list[str]:
+    """Candidate core forms of a raw spelling, most specific first (see the module docstring)."""
+    import re
+
+    raw = spelling or ""
+    text = raw
+    # abbreviations: a word of 3+ letters followed by a dot, read as a keyword word it begins
+    # when all such words belong to keywords of one category (the shortest is taken)
+    for abbreviation in re.findall(r"(\b[^\W\d_]{3,})\.", raw):
+        stem = normalise(pl.Series([abbreviation]), "")[0]
+        matches = sorted((w for w in words if w.startswith(stem) and w != stem), key=len)
+        if matches and len(set().union(*(words[w] for w in matches))) == 1:
+            text = re.sub(rf"\b{re.escape(abbreviation)}\.", matches[0], text)
+    no_brackets = strip_asides(text)
+    head = re.split(r"\s+[-\u2013\u2014,:]\s+|,\s*", no_brackets)[0]
+    candidates = []
+    for piece in (no_brackets, head):
+        plain = normalise(pl.Series([piece]), "")[0] or ""
+        coded = normalise(pl.Series([piece]), code_prefix_pattern)[0] or ""
+        for form in (coded, plain):
+            form = re.sub(DURATION, " ", form)
+            form = re.sub(FREQUENCY, " ", form)
+            form = re.sub(NUMBER, " ", form)
+            form = " ".join(form.split())
+            if form and form not in candidates:
+                candidates.append(form)
+    return candidates
+
+
+def _contained(form: str, keywords: Mapping[str, str]) -> tuple[str, str] | None:
+    """The keyword contained in `form` as whole words: the earliest, then the longest."""
+    padded = f" {form} "
+    found = []
+    for keyword, category in keywords.items():
+        at = padded.find(f" {keyword} ")
+        if at >= 0:
+            found.append((at, -len(keyword), keyword, category))
+    if not found:
+        return None
+    _, _, keyword, category = min(found)
+    return keyword, category
+
+
+def classify_core(
+    spelling: str,
+    keywords: pl.DataFrame,
+    min_score: float,
+    code_prefix_pattern: str,
+) -> tuple[str, str, float] | None:
+    """(keyword, category, score) of a spelling's core form, or None (step 4 of the docstring)."""
+    import re
+
+    table = dict(zip(keywords["keyword"], keywords["category"], strict=True))
+    words = keyword_words(keywords)
+    parts = [p for p in re.split(CONJUNCTION, strip_asides(spelling)) if p.strip()]
+    if len(parts) > 1:  # two interventions joined: placed only when both are one category
+        placed = [classify_core(part, keywords, min_score, code_prefix_pattern) for part in parts]
+        if len({p[1] for p in placed if p is not None}) > 1:  # a part that places nowhere is
+            return None  # a qualifier ('+ LinkedIn'); two categories are two interventions
+    forms = core_forms(spelling, words, code_prefix_pattern)
+    for form in forms:
+        if form in table and table[form] != OVERIG:
+            return form, table[form], 100.0
+    for form in forms:
+        best, score, ambiguous = _fuzzy([form], keywords)
+        category = keywords["category"][int(best[0])]
+        if score[0] >= min_score and not ambiguous[0] and category != OVERIG:
+            return keywords["keyword"][int(best[0])], category, float(score[0])
+    for form in forms:
+        hit = _contained(form, {k: c for k, c in table.items() if c != OVERIG})
+        if hit is not None:
+            return hit[0], hit[1], round(100.0 * len(hit[0]) / len(form), 1)
+    return None
+
+
 def harmonise(
     spellings_with_counts: pl.DataFrame,
     mapping: Mapping[str, Sequence[str]],
@@ -232,8 +345,56 @@ def harmonise(
     table = spellings.with_columns(pl.col("normalised").fill_null("")).join(
         classified, on="normalised", how="left", validate="m:1"
     )
+    table = with_core_matches(table, keywords, min_score, code_prefix_pattern)
     return table.select([pl.col(name).cast(dtype) for name, dtype in TABLE_SCHEMA.items()]).sort(
         "rows", "spelling", descending=[True, False], nulls_last=True
+    )
+
+
+def with_core_matches(
+    table: pl.DataFrame, keywords: pl.DataFrame, min_score: float, code_prefix_pattern: str
+) -> pl.DataFrame:
+    """Step 4 for the spellings still unmapped (and not an empty or OVERIG-exact spelling)."""
+    # unmapped, with some text (a code prefix may have taken all of the normalised form: "LKS 30 %")
+    open_rows = table.filter(
+        (pl.col("method") == "unmapped") & (pl.col("spelling").str.strip_chars() != "")
+    )
+    if open_rows.height == 0 or keywords.height == 0:
+        return table
+    found = {}
+    for spelling in open_rows["spelling"].to_list():
+        hit = classify_core(spelling, keywords, min_score, code_prefix_pattern)
+        if hit is not None:
+            found[spelling] = hit
+    if not found:
+        return table
+    core = pl.DataFrame(
+        {
+            "spelling": list(found),
+            "core_keyword": [h[0] for h in found.values()],
+            "core_category": [h[1] for h in found.values()],
+            "core_score": [h[2] for h in found.values()],
+        },
+        schema={
+            "spelling": pl.String,
+            "core_keyword": pl.String,
+            "core_category": pl.String,
+            "core_score": pl.Float64,
+        },
+    )
+    hit = pl.col("core_category").is_not_null()
+    return (
+        table.join(core, on="spelling", how="left", nulls_equal=False)
+        .with_columns(
+            category=pl.when(hit).then(pl.col("core_category")).otherwise(pl.col("category")),
+            method=pl.when(hit).then(pl.lit("core")).otherwise(pl.col("method")),
+            score=pl.when(hit).then(pl.col("core_score")).otherwise(pl.col("score")),
+            keyword=pl.when(hit).then(pl.col("core_keyword")).otherwise(pl.col("keyword")),
+            keyword_category=pl.when(hit)
+            .then(pl.col("core_category"))
+            .otherwise(pl.col("keyword_category")),
+        )
+        .drop("core_keyword", "core_category", "core_score")
     )
 
 

@@ -19,6 +19,7 @@ import jinja2
 import polars as pl
 import yaml
 
+from wwvw.ingest.interventions import METHODS
 from wwvw.present.figures import (
     CATEGORY_NAMES,
     CHRONIC_LEVELS,
@@ -187,6 +188,7 @@ TEXT: dict[str, dict[str, str]] = {
         "category": "Category",
         "exact": "Exact",
         "fuzzy": "Fuzzy",
+        "core": "Core phrase",
         "unmapped": "Not placed",
         "registrations": "Registrations",
         "treatment": "Treatment",
@@ -348,6 +350,7 @@ TEXT: dict[str, dict[str, str]] = {
         "category": "Categorie",
         "exact": "Exact",
         "fuzzy": "Fuzzy",
+        "core": "Kernwoord",
         "unmapped": "Niet geplaatst",
         "registrations": "Registraties",
         "treatment": "Behandeling",
@@ -628,19 +631,10 @@ def harmonisation_view(summary: pl.DataFrame, text: Mapping, fmt: Formatter) -> 
         cells = wide[category]
         rows.append(
             [names.get(category, category)]
-            + [
-                fmt.int(cells[m]["rows"]) if m in cells else ""
-                for m in ("exact", "fuzzy", "unmapped", "all")
-            ]
+            + [fmt.int(cells[m]["rows"]) if m in cells else "" for m in (*METHODS, "all")]
         )
-    header = [
-        text["category"],
-        text["exact"],
-        text["fuzzy"],
-        text["unmapped"],
-        text["registrations"],
-    ]
-    return Table(header, rows, [False, True, True, True, True])
+    header = [text["category"], *(text[m] for m in METHODS), text["registrations"]]
+    return Table(header, rows, [False, *(True for _ in METHODS), True])
 
 
 def estimates_view(estimates: pl.DataFrame, text: Mapping, fmt: Formatter) -> Table:

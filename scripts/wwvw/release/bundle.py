@@ -418,7 +418,7 @@ def table2_with_total(table2: pl.DataFrame) -> pl.DataFrame:
 
 def interventions_summary(qc: pl.DataFrame) -> pl.DataFrame:
     """Harmonisation summary: registrations (rows) and distinct spellings per category and method
-    (exact, fuzzy, unmapped), with the total per category under method `all`. The free-text
+    (exact, fuzzy, core, unmapped), with the total per category under method `all`. The free-text
     spellings themselves stay inside."""
     by_method = qc.group_by("category", "method").agg(
         pl.len().alias("spellings"), pl.col("rows").sum().alias("rows")
@@ -427,7 +427,7 @@ def interventions_summary(qc: pl.DataFrame) -> pl.DataFrame:
         pl.lit("all").alias("method"), pl.col("spellings").sum(), pl.col("rows").sum()
     )
     frame = pl.concat([by_method, totals.select(by_method.columns)])
-    order = {"exact": 0, "fuzzy": 1, "unmapped": 2, "all": 3}
+    order = {"exact": 0, "fuzzy": 1, "core": 2, "unmapped": 3, "all": 4}
     return frame.sort(
         pl.col("category"), pl.col("method").replace_strict(order, default=9, return_dtype=pl.Int8)
     ).cast({"spellings": pl.Int64, "rows": pl.Int64})
