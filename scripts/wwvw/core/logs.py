@@ -17,3 +17,29 @@ def setup(log_path: str | None = None) -> logging.Logger:
         force=True,
     )
     return logging.getLogger("wwvw")
+
+
+class Progress:
+    """Progress of a long step in the job log: rows done, the share of the total when known, and
+    rows per second, at most every `every` seconds (a job of a few seconds logs nothing)."""
+
+    def __init__(self, log: logging.Logger, what: str, total: int | None = None, every: float = 10):
+        import time
+
+        self.clock = time.perf_counter
+        self.log, self.what, self.total, self.every = log, what, total, every
+        self.started = self.last = self.clock()
+        self.done = 0
+
+    def update(self, rows: int) -> None:
+        self.done += rows
+        now = self.clock()
+        if now - self.last >= self.every:
+            self.last = now
+            share = (
+                f" of {self.total:,} ({100 * self.done / self.total:.0f}%)" if self.total else ""
+            )
+            rate = self.done / max(now - self.started, 1e-9)
+            self.log.info(
+                "%s: %s rows%s, %s rows/s", self.what, f"{self.done:,}", share, f"{rate:,.0f}"
+            )

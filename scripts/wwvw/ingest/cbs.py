@@ -54,6 +54,7 @@ from polars_readstat import scan_readstat
 
 from wwvw.core import csvtext, db
 from wwvw.core.errors import DeliveryError, example_rows, mask_numbers
+from wwvw.core.logs import Progress
 
 log = logging.getLogger("wwvw.ingest.cbs")
 
@@ -423,11 +424,13 @@ def _convert_sav(
         log.info(
             "%s: reading with %s%s", path.name, "pyreadstat" if reasons else "polars-readstat", why
         )
+        progress = Progress(log, f"{path.name} converted", meta.number_rows)
         with pq.ParquetWriter(out, schema, compression=PARQUET_COMPRESSION) as writer:
             for chunk in read_chunks(path, usecols, chunk_rows):
                 text = chunk.select(_text_columns(chunk.schema, source))
                 writer.write_table(text.to_arrow().cast(schema))
                 rows += text.height
+                progress.update(text.height)
     _check_row_count(path, rows, meta.number_rows)
     return rows
 

@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from wwvw.core.logs import Progress
+
 from . import design as dgp
 from . import municipal, people, registers
 from .calendar import N_MONTHS, month_index, stream, to_datetime64, year_of
@@ -98,6 +100,7 @@ def generate(
     write_block(rng_files, writers, study, group_codes, provisional=True)
     write_block(rng_files, writers, rest, group_codes, provisional=False)
     start = 0
+    progress = Progress(log, "persons outside the municipality generated", n_outside)
     while start < n_outside:
         size = min(BLOCK, n_outside - start)
         block = build_outside_block(
@@ -105,6 +108,7 @@ def generate(
         )
         write_block(rng_files, writers, block, group_codes, provisional=False)
         log.info("outside block %d-%d written", start, start + size)
+        progress.update(size)
         start += size
     write_gba_traps(rng_files, writers, study)
     counts = {}
