@@ -30,7 +30,7 @@ from wwvw.present.figures import (
     level_name,
 )
 from wwvw.release import disclosure as sdc
-from wwvw.release.outputs import FIGURES
+from wwvw.release.outputs import FIGURE_NUMBERS, FIGURES
 
 TEMPLATE = Path(__file__).with_name("templates") / "report.html.j2"
 SUPPRESSED = "·"
@@ -835,6 +835,7 @@ def build_report(
         summary=summary_view(tables, text, fmt),
         figures={name: inline_svg(svg, f"fig-{name}") for name, svg in figures.items()},
         captions=figure_captions,
+        numbers=FIGURE_NUMBERS,
         flow=flow_view(tables["cohort/flow.csv"], text, fmt),
         table1=table1_view(tables["tables/table1.csv"], text, fmt),
         table2=table2_view(tables["tables/table2.csv"], text, fmt),

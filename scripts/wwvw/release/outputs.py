@@ -36,15 +36,18 @@ VALIDITY_TABLES = {
     )
 }
 
+# the figures in the order of the report and the booklet (Figure 1 prevalence, Figure 2 time to
+# work): their numbers everywhere are their places here
 FIGURE_SOURCES = {
-    "leniency": ("tables/leniency.csv",),
     "prevalence": ("tables/chronic_prevalence.csv",),
     "time_to_work": ("tables/time_to_work.csv",),
+    "interventions": ("tables/interventions_by_department.csv",),
+    "leniency": ("tables/leniency.csv",),
     "estimates": ("estimates/estimates.csv",),
     "subgroups": ("estimates/estimates.csv", "validity/heterogeneity.csv"),
-    "interventions": ("tables/interventions_by_department.csv",),
 }
 FIGURES = tuple(FIGURE_SOURCES)
+FIGURE_NUMBERS = {name: number for number, name in enumerate(FIGURES, start=1)}
 FIGURE_FORMATS = ("png", "svg", "html")
 EXPORTED_FIGURE_FORMATS = ("png", "svg")
 """The HTML figures carry the Vega JavaScript libraries, whose minified source holds nine-digit
