@@ -1,11 +1,22 @@
 # Wat werkt voor wie: which re-integration programme works, for whom.
 # The whole pipeline on one screen; each stage lives in workflow/rules/<stage>.smk.
+import sys
+
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
 
 
 configfile: "config/config.yaml"
+
+
+# --config municipality=0363 reaches the config as the number 363: take the code as typed (a
+# municipality code is four characters, and 363 or 599 typed without the zero stay refused)
+for _argument in sys.argv:
+    if _argument.startswith("municipality=") and isinstance(
+        config["municipality"], int
+    ):
+        config["municipality"] = _argument.partition("=")[2].strip("'\"")
 
 
 validate(config, "workflow/schemas/config.schema.yaml")

@@ -42,8 +42,11 @@ def run(
     report_path=None,
     resources: dict | None = None,
     sav_reader: str = "auto",
+    year: int | str | None = None,
 ) -> int:
-    """Ingest one file and log what was done; a DeliveryError is logged and ends the process."""
+    """Ingest one file and log what was done; a DeliveryError is logged and ends the process.
+    `year`: the register year the workflow wants from the file (a stand-in of an earlier year
+    is recorded in the report)."""
     in_path = Path(in_path)
     size = in_path.stat().st_size if in_path.is_file() else 0
     log.info("reading %s (%.1f MiB), columns %s", in_path, size / 2**20, ", ".join(columns))
@@ -52,6 +55,7 @@ def run(
         rows, outcome = ingest(
             in_path, Path(out_path), columns, chunk_rows, resources or {}, sav_reader
         )
+        record_stand_in(outcome, parse_cbs_name(in_path.name), year, log)
         if report_path is not None:
             write_report(outcome.frame(), Path(report_path))
     for row in outcome.report:
@@ -93,6 +97,19 @@ def ingest(
     return rows, outcome
 
 
+def record_stand_in(outcome: validation.Outcome, name, year, log: logging.Logger) -> None:
+    """A file of an earlier register year standing in for a year not delivered: a warning and
+    a register_year_fallback row in the validation report."""
+    if name is None or not isinstance(year, int) or name.year == year:
+        return
+    detail = (
+        f"no {year} file was delivered: the {name.year} file stands in for it "
+        "(config cbs.missing_years)"
+    )
+    outcome.count("", "register_year_fallback", validation.ACCEPT, 1, detail)
+    log.warning("%s", detail)
+
+
 def write_report(report, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with temporary_next_to(path) as temporary:
@@ -121,6 +138,7 @@ def main_snakemake(snakemake) -> None:
         report_path=snakemake.output[1] if len(snakemake.output) > 1 else None,
         resources=db.rule_settings(snakemake),
         sav_reader=getattr(snakemake.params, "sav_reader", "auto"),
+        year=getattr(snakemake.params, "year", None),
     )
 
 

@@ -598,3 +598,35 @@ def test_rule_script_under_snakemake_reads_input_output_params_and_log(tmp_path)
     runpy.run_path(str(SCRIPT), init_globals={"snakemake": snakemake}, run_name="__main__")
     assert read_back(out).columns == ["RINPERSOON", "GEM2015"]
     assert "10 rows" in log.read_text()
+
+
+def test_a_register_year_not_delivered_is_stood_in_for_by_the_nearest_earlier_year(caplog):
+    lagging = [n for n in SNAPSHOT if n != "HOOGSTEOPL2017TABV3.sav"]
+    wanted = [Wanted("education_2017", "HOOGSTEOPL", 2017)]
+    with caplog.at_level(logging.WARNING, logger="wwvw.ingest.cbs"):
+        chosen = choose_files(lagging, wanted, {}, missing_years="earlier")
+    assert chosen == {"education_2017": "HOOGSTEOPL2016TABV3.sav"}
+    assert "HOOGSTEOPL2017: no file delivered; the 2016 file stands in" in caplog.text
+    with pytest.raises(InputError, match="HOOGSTEOPL2017: no file found"):
+        choose_files(lagging, wanted, {}, missing_years="strict")
+    # a year delivered only as a provisional VRL file is not stood in for: pin it or remove it
+    vrl_only = [*lagging, "VRLHOOGSTEOPL2017TABV1.sav"]
+    with pytest.raises(InputError, match="only provisional VRL"):
+        choose_files(vrl_only, wanted, {}, missing_years="earlier")
+    # nothing earlier either: the message says so
+    with pytest.raises(InputError, match="HOOGSTEOPL2014: no file found"):
+        choose_files(lagging, [Wanted("education_2014", "HOOGSTEOPL", 2014)], {})
+
+
+def test_a_stand_in_file_is_recorded_in_the_validation_report(caplog):
+    import ingest_cbs
+    from wwvw.ingest import validation
+
+    outcome = validation.Outcome("HOOGSTEOPL2016TABV3.sav")
+    name = parse_cbs_name("HOOGSTEOPL2016TABV3.sav")
+    log = logging.getLogger("wwvw.test")
+    ingest_cbs.record_stand_in(outcome, name, 2016, log)
+    assert outcome.report == []
+    ingest_cbs.record_stand_in(outcome, name, 2017, log)
+    assert [r["check"] for r in outcome.report] == ["register_year_fallback"]
+    assert outcome.report[0]["action"] == validation.ACCEPT

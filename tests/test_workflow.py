@@ -32,6 +32,13 @@ def test_bad_config_fails_before_any_job_and_names_the_key(override, key):
     assert key in result.stdout + result.stderr
 
 
+def test_a_municipality_code_on_the_command_line_keeps_its_leading_zero():
+    result = run(str(BIN / "snakemake"), "-n", "--config", "municipality=0363")
+    assert result.returncode == 0, result.stderr[-2000:]
+    result = run(str(BIN / "snakemake"), "-n", "--config", "municipality=363")
+    assert result.returncode != 0 and "municipality" in result.stdout + result.stderr
+
+
 def test_dry_run_builds_the_default_target():
     result = run(str(BIN / "snakemake"), "-n", "--forceall")
     assert result.returncode == 0, result.stderr

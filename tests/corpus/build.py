@@ -899,6 +899,15 @@ def xlsx_bytes_as_cbs_csv(d: Delivery) -> dict:
     return {}
 
 
+def register_year_not_delivered(d: Delivery) -> dict:
+    """The latest education year lags: HOOGSTEOPL2017 not delivered at all. (The 2016 file is
+    touched: the corpus reruns by modification time, and the 2016 file is now the input of the
+    2017 table.)"""
+    d.remove("HOOGSTEOPL2017TABV3.sav")
+    d.cbs("HOOGSTEOPL2016TABV3.sav").touch()
+    return {}
+
+
 def _repair(report: str, column: str, check: str, count: str = "{n}") -> dict[str, str]:
     """Expect a validation report line: column, check, action and count."""
     return {f"qc/{report}": rf"(?m)^[^,]+,{column},{check},(repaired|accepted),{count},"}
@@ -911,6 +920,9 @@ CASES: list[Case] = [
          message=r"GBAADRESOBJECT \(latest year\): no file found; there is no file of stem GBAADRESOBJECT at all"),
     Case("only_provisional_version", "HOOGSTEOPL2017TABV3.sav renamed VRLHOOGSTEOPL2017TABV3.sav", only_provisional_version, ERROR, "dag",
          message=r"HOOGSTEOPL2017: no file found.*only provisional VRL: VRLHOOGSTEOPL2017TABV3\.sav"),
+    Case("register_year_not_delivered", "HOOGSTEOPL2017TABV3.sav not delivered (the year lags)",
+         register_year_not_delivered, PASS, CBS_RULE, "education_2017",
+         expect_in_files={"qc/validation_education_2017.csv": r"register_year_fallback,accepted,1,no 2017 file"}),
     Case("two_files_one_version", "a CSV copy GBAPERSOON2018TABV2.csv next to the .sav", two_files_one_version, ERROR, "dag",
          message=r"GBAPERSOON2018: version V2 is ambiguous, 2 files claim it"),
     # CBS files: form

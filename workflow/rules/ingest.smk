@@ -35,6 +35,7 @@ rule ingest_cbs:
         columns=lambda wc: list(CBS_TABLES[wc.table].columns),
         chunk_rows=1_000_000,
         sav_reader=config["cbs"]["sav_reader"],
+        year=lambda wc: CBS_TABLES[wc.table].year,
     script:
         "../../scripts/ingest_cbs.py"
 

@@ -153,21 +153,33 @@ def parse_names(names: Iterable[str]) -> list[CbsName]:
 # --- choosing versions ------------------------------------------------------------------------
 
 
-def choose_files(names: list[str], wanted: list[Wanted], pins: dict[str, str]) -> dict[str, str]:
+MISSING_YEARS = ("earlier", "strict")
+
+
+def choose_files(
+    names: list[str], wanted: list[Wanted], pins: dict[str, str], missing_years: str = "earlier"
+) -> dict[str, str]:
     """Pick one file name per wanted input: the pinned file, else the highest final version.
 
     `pins` maps stem and year (`GBAPERSOON2018`, any case) to a file name, which may be a VRL file.
     Raises InputError when a required stem and year is missing, when two files claim the chosen
-    version, or when a pin names a file that is not there.
+    version, or when a pin names a file that is not there. With `missing_years` "earlier" a
+    register year of which no file at all was delivered (deliveries lag a year) is stood in for
+    by the nearest earlier year's file, with a warning; "strict" stops instead. A year with only
+    a provisional VRL file still stops: pin the VRL file, or remove it.
     """
+    if missing_years not in MISSING_YEARS:
+        raise ValueError(f"missing_years must be one of {MISSING_YEARS}, not {missing_years!r}")
     parsed = parse_names(names)
     upper_pins = {key.upper(): filename for key, filename in pins.items()}
-    chosen = {item.key: choose_file(parsed, item, upper_pins) for item in wanted}
+    chosen = {item.key: choose_file(parsed, item, upper_pins, missing_years) for item in wanted}
     _report_unused_pins(chosen, upper_pins)
     return chosen
 
 
-def choose_file(parsed: list[CbsName], wanted: Wanted, pins: dict[str, str]) -> str:
+def choose_file(
+    parsed: list[CbsName], wanted: Wanted, pins: dict[str, str], missing_years: str = "strict"
+) -> str:
     """The file for one wanted input (pins keyed by upper-case stem and year)."""
     stem = wanted.stem.upper()
     same_stem = [name for name in parsed if name.stem == stem]
@@ -175,6 +187,17 @@ def choose_file(parsed: list[CbsName], wanted: Wanted, pins: dict[str, str]) -> 
     pin = pins.get(f"{stem}{year}")
     if pin is not None:
         return _pinned_file(pin, f"{stem}{year}", same_stem, parsed)
+    delivered = {name.year for name in same_stem}
+    earlier = [name.year for name in same_stem if name.year < year and not name.provisional]
+    if missing_years == "earlier" and year not in delivered and earlier:
+        stand_in = max(earlier)
+        log.warning(
+            "%s%d: no file delivered; the %d file stands in for it (config cbs.missing_years)",
+            stem,
+            year,
+            stand_in,
+        )
+        return _highest_final_version(stem, stand_in, same_stem)
     return _highest_final_version(stem, year, same_stem)
 
 
