@@ -92,7 +92,10 @@ def chosen_cbs_files() -> dict[str, str]:
     wanted = [Wanted(t.key, t.stem, t.year) for t in CBS_TABLES.values()]
     try:
         return choose_files(
-            cbs_file_names(), wanted, config["cbs"]["pins"], config["cbs"]["missing_years"]
+            cbs_file_names(),
+            wanted,
+            config["cbs"]["pins"],
+            config["cbs"]["missing_years"],
         )
     except InputError as error:
         raise WorkflowError(f"data_dir {DATA_DIR}/cbs: {error}") from None
