@@ -194,3 +194,15 @@ def test_the_prose_follows_the_cohort_definitions_in_config():
         assert "{coef}" in text["summary_matching"]  # filled later, with the estimate
     assert rp.duration(36, "en") == "three years" and rp.duration(13, "nl") == "13 maanden"
     assert rp.duration(3, "en", "consecutive") == "three consecutive months"
+
+
+def test_every_run_writes_the_report_in_dutch_and_in_english(results):
+    dutch = (results / "report.nl.html").read_text()
+    english = (results / "report.en.html").read_text()
+    assert '<html lang="nl">' in dutch and "In het kort" in dutch and "Figuur 1." in dutch
+    assert '<html lang="en">' in english and "In short" in english and "Figure 1." in english
+    assert "Figure 1." not in dutch and "In short" not in dutch
+    # report.html is the one of config figures.language (en by default)
+    assert (results / "report.html").read_bytes() == (results / "report.en.html").read_bytes()
+    # the Dutch report's figures are drawn in Dutch
+    assert "chronische aandoeningen" in (results / "figures" / "nl" / "prevalence.svg").read_text()

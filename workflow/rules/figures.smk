@@ -1,6 +1,7 @@
 # What may leave, drawn: the leniency aggregate, the disclosure-checked tables (safe/) and the
 # figures drawn from them only. Validity tables are taken when the validity stage registered them.
 from wwvw.release import outputs  # noqa: E402
+from wwvw.cohort.registry import LANGUAGES  # noqa: E402
 from wwvw.release.disclosure import THRESHOLD_KEYS  # noqa: E402
 from wwvw.release.provenance import locked_versions  # noqa: E402
 from wwvw.release.outputs import (  # noqa: E402
@@ -181,6 +182,37 @@ rule figures:
         snapshot=SNAPSHOT,
     script:
         "../../scripts/figures.py"
+
+
+rule report_figures:
+    """The report's figures in one language (en, nl) as SVG, drawn from safe tables only."""
+    input:
+        tables=sorted(
+            {
+                outputs.safe_tables(RESULTS)[name]
+                for sources in FIGURE_SOURCES.values()
+                for name in sources
+            }
+        ),
+        code=code("report_figures.py"),
+    output:
+        svg=[f"{RESULTS}/figures/{{language}}/{figure}.svg" for figure in FIGURE_SOURCES],
+    log:
+        log_path("report_figures", "_{language}"),
+    benchmark:
+        benchmark_path("report_figures", "_{language}")
+    wildcard_constraints:
+        language="|".join(LANGUAGES),
+    conda:
+        "../../envs/pipeline.yaml"
+    params:
+        figures=list(FIGURE_SOURCES),
+        sources=outputs.all_figure_sources(),
+        safe_tables=outputs.safe_tables(RESULTS),
+        language=lambda wc: wc.language,
+        snapshot=SNAPSHOT,
+    script:
+        "../../scripts/report_figures.py"
 
 
 register_targets(

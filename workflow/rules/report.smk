@@ -83,31 +83,55 @@ rule compare_snapshots:
 
 
 rule report_html:
-    """The report for the municipality: one self-contained HTML file, in plain language."""
+    """The report for the municipality in one language (report.en.html, report.nl.html): one
+    self-contained HTML file, in plain language."""
     input:
         tables=list(outputs.safe_tables(RESULTS).values()),
         checks=outputs.safe_checks(RESULTS),
-        figures=[f"{RESULTS}/figures/{name}.svg" for name in FIGURE_SOURCES],
+        figures=[f"{RESULTS}/figures/{{language}}/{name}.svg" for name in FIGURE_SOURCES],
         provenance=f"{RESULTS}/provenance.json",
         code=code("report_html.py"),
     output:
         report(
-            f"{RESULTS}/report.html", caption="../report/report.rst", category="Report"
+            f"{RESULTS}/report.{{language}}.html",
+            caption="../report/report.rst",
+            category="Report",
+            labels={"language": "{language}"},
         ),
     log:
-        log_path("report_html"),
+        log_path("report_html", "_{language}"),
     benchmark:
-        benchmark_path("report_html")
+        benchmark_path("report_html", "_{language}")
+    wildcard_constraints:
+        language="|".join(LANGUAGES),
     conda:
         "../../envs/pipeline.yaml"
     params:
         names=list(outputs.safe_tables(RESULTS)),
-        language=config["figures"]["language"],
+        language=lambda wc: wc.language,
         snapshot=SNAPSHOT,
         disclosure=config_keys("disclosure", THRESHOLD_KEYS),
     script:
         "../../scripts/report_html.py"
 
 
+rule report_default:
+    """report.html: the report in the language of config figures.language."""
+    input:
+        f"{RESULTS}/report.{config['figures']['language']}.html",
+    output:
+        f"{RESULTS}/report.html",
+    log:
+        log_path("report_default"),
+    benchmark:
+        benchmark_path("report_default")
+    localrule: True
+    script:
+        "../../scripts/report_default.py"
+
+
 # Registered after `provenance`, which the report reads: provenance does not wait for the report.
-register_targets("report", [f"{RESULTS}/report.html"])
+register_targets(
+    "report",
+    [f"{RESULTS}/report.html", *(f"{RESULTS}/report.{lang}.html" for lang in LANGUAGES)],
+)

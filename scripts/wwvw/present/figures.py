@@ -11,7 +11,7 @@ so that every text of a figure is in one language.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -894,3 +894,19 @@ def save(
     Path(png).write_bytes(vl_convert.svg_to_png(Path(svg).read_text(encoding="utf-8"), scale=2))
     template = InlineTemplate(bundle if bundle is not None else javascript_bundle())
     chart.save(str(html), format="html", template=template, embed_options=EMBED_OPTIONS)
+
+
+def charts(
+    safe_tables: Mapping[str, str | Path],
+    sources: Mapping[str, Sequence[str]],
+    names: Sequence[str],
+    language: str,
+    snapshot: str,
+):
+    """(name, chart) of each figure in `names`, every safe table read once."""
+    needed = {name for figure in names for name in sources[figure]}
+    frames = {
+        name: pl.read_csv(safe_tables[name], infer_schema_length=None) for name in sorted(needed)
+    }
+    for figure in names:
+        yield figure, build(figure, {n: frames[n] for n in sources[figure]}, language, snapshot)
