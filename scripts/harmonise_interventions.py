@@ -25,6 +25,7 @@ from wwvw.ingest.interventions import (
     harmonise,
     load_mapping,
     read_municipal_csv,
+    summary_by_category,
     summary_by_method,
 )
 
@@ -87,6 +88,7 @@ def main_snakemake(snakemake) -> None:
         log,
     )
     write(result, qc, snakemake.output.interventions, snakemake.output.qc)
+    summary_by_category(result).write_csv(snakemake.output.summary)
 
 
 def main_cli() -> None:

@@ -428,3 +428,31 @@ def test_linked_persons_are_suppressed_where_few_persons_are_unlinked():
     safe, hidden = release.protect_differences(linkage, [("persons", "linked_persons")], 10)
     assert safe["linked_persons"].to_list() == [None, 90, 100]
     assert hidden == ["linked_persons of a"]
+
+
+def test_intervention_cells_are_checked_on_persons_not_registrations(tmp_path):
+    from wwvw.ingest.interventions import summary_by_category
+
+    # 12 registrations of 3 persons in TAAL/fuzzy; 40 persons in TAAL/exact
+    registrations = pl.DataFrame(
+        {
+            "RINPERSOONS": ["R"] * 52,
+            "RINPERSOON": [f"{i % 3:09d}" for i in range(12)]
+            + [f"{100 + i:09d}" for i in range(40)],
+            "INTERVENTIE": ["Taalcurus"] * 12 + ["Taalcursus"] * 40,
+            "category": ["TAAL"] * 52,
+            "method": ["fuzzy"] * 12 + ["exact"] * 40,
+        }
+    )
+    summary = summary_by_category(registrations)
+    fuzzy = summary.filter(pl.col("method") == "fuzzy").row(0, named=True)
+    assert (fuzzy["rows"], fuzzy["persons"]) == (12, 3)
+    source = tmp_path / "summary.csv"
+    summary.write_csv(source)
+    name = "qc/interventions.csv"
+    release.release_tables(
+        {name: source}, {name: tmp_path / "safe.csv"}, tmp_path / "c.csv", CBS, n_params=50
+    )
+    safe = pl.read_csv(tmp_path / "safe.csv")
+    hidden = safe.filter(pl.col("method") == "fuzzy").row(0, named=True)
+    assert hidden["persons"] is None and hidden["rows"] is None  # 12 registrations, 3 persons

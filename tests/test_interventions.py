@@ -295,6 +295,7 @@ def test_rule_script(tmp_path):
         output=SimpleNamespace(
             interventions=str(tmp_path / "out" / "interventions.parquet"),
             qc=str(tmp_path / "qc" / "interventions.csv"),
+            summary=str(tmp_path / "qc" / "interventions_summary.csv"),
         ),
         params=SimpleNamespace(
             min_score=DEFAULT_MIN_SCORE, code_prefix_pattern=DEFAULT_CODE_PREFIX_PATTERN
@@ -309,6 +310,7 @@ def test_rule_script(tmp_path):
     assert result["category"].to_list() == ["TAAL", OVERIG, OVERIG]
     assert result["method"].to_list() == ["exact", "exact", "unmapped"]
 
+    assert {"persons", "rows", "method"} <= set(pl.read_csv(snakemake.output.summary).columns)
     qc = pl.read_csv(snakemake.output.qc)
     assert qc.columns[:6] == ["spelling", "category", "method", "score", "rows", "normalised"]
     log_text = Path(snakemake.log[0]).read_text()

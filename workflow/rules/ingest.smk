@@ -73,6 +73,7 @@ rule harmonise_interventions:
     output:
         interventions=f"{RESULTS}/clean/interventions_harmonised.parquet",
         qc=f"{RESULTS}/qc/interventions.csv",
+        summary=f"{RESULTS}/qc/interventions_summary.csv",
     log:
         log_path("harmonise_interventions"),
     benchmark:

@@ -13,7 +13,7 @@ to which file and shapes the tables so that the rules can see everything a reade
 - the caseworker propensities are binned on a fixed grid, bins merged until each holds at least
   10 clients referred and 10 not referred (`leniency_bins`); no person-level value, no extreme;
 - the free-text spellings of interventions do not leave: only categories by method
-  (`interventions_summary`);
+  (`ingest.interventions.summary_by_category`);
 - models carry their residual degrees of freedom, bounded from below (`with_residual_df`).
 
 What this module changes before the library's checks is recorded as output_check rows with stage
@@ -95,8 +95,14 @@ TABLE_RULES: dict[str, sdc.Rule] = {
         row_key="source",
         national_counts=True,  # rows and persons of the national registers
     ),
+    # persons are checked (a cell of 12 registrations may be 3 persons); registrations and
+    # spellings go where their persons go
     "qc/interventions.csv": sdc.TableRule(
-        count_cols=("rows",), row_key="category", col_key="method", margin_label="all"
+        count_cols=("persons",),
+        row_key="category",
+        col_key="method",
+        margin_label="all",
+        derived={"rows": ("persons",), "spellings": ("persons",)},
     ),
     "estimates/estimates.csv": sdc.ModelRule(),
     "estimates/diagnostics.csv": sdc.ModelRule(),
@@ -416,23 +422,6 @@ def table2_with_total(table2: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([table2, total.cast(table2.schema)])
 
 
-def interventions_summary(qc: pl.DataFrame) -> pl.DataFrame:
-    """Harmonisation summary: registrations (rows) and distinct spellings per category and method
-    (exact, fuzzy, core, unmapped), with the total per category under method `all`. The free-text
-    spellings themselves stay inside."""
-    by_method = qc.group_by("category", "method").agg(
-        pl.len().alias("spellings"), pl.col("rows").sum().alias("rows")
-    )
-    totals = by_method.group_by("category").agg(
-        pl.lit("all").alias("method"), pl.col("spellings").sum(), pl.col("rows").sum()
-    )
-    frame = pl.concat([by_method, totals.select(by_method.columns)])
-    order = {"exact": 0, "fuzzy": 1, "core": 2, "unmapped": 3, "all": 4}
-    return frame.sort(
-        pl.col("category"), pl.col("method").replace_strict(order, default=9, return_dtype=pl.Int8)
-    ).cast({"spellings": pl.Int64, "rows": pl.Int64})
-
-
 def model_size_bound(cohort: pl.DataFrame) -> int:
     """An upper bound on the parameters of any model estimated on the cohort: an intercept,
     every treatment, every covariate dummy, every assignment cell and every caseworker."""
@@ -542,10 +531,10 @@ def _prepare(
         return safe, [Note(name, "flow_differences", "pass", detail)]
     if name == "qc/interventions.csv":
         detail = (
-            "free-text spellings not released: registrations and spellings per category and "
-            "matching method only"
+            "free-text spellings not released: persons, registrations and spellings per "
+            "category and matching method only, checked on persons"
         )
-        return interventions_summary(frame), [Note(name, "aggregated", "pass", detail)]
+        return frame, [Note(name, "aggregated", "pass", detail)]
     if name == "qc/linkage.csv":
         safe, hidden = protect_differences(frame, LINKAGE_DIFFERENCES, t.min_persons)
         if hidden:

@@ -11,7 +11,8 @@ RELEASED_TABLES = {
     "tables/leniency.csv": "tables/leniency.csv",
     "cohort/flow.csv": "cohort/flow.csv",
     "qc/linkage.csv": "qc/linkage.csv",
-    "qc/interventions.csv": "qc/interventions.csv",
+    # the harmonisation per category and method, with persons (the spellings stay inside)
+    "qc/interventions.csv": "qc/interventions_summary.csv",
     "estimates/estimates.csv": "estimates/estimates.csv",
     "estimates/diagnostics.csv": "estimates/diagnostics.csv",
 }
