@@ -196,7 +196,9 @@ rule report_figures:
         ),
         code=code("report_figures.py"),
     output:
-        svg=[f"{RESULTS}/figures/{{language}}/{figure}.svg" for figure in FIGURE_SOURCES],
+        svg=[
+            f"{RESULTS}/figures/{{language}}/{figure}.svg" for figure in FIGURE_SOURCES
+        ],
     log:
         log_path("report_figures", "_{language}"),
     benchmark:

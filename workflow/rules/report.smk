@@ -88,7 +88,9 @@ rule report_html:
     input:
         tables=list(outputs.safe_tables(RESULTS).values()),
         checks=outputs.safe_checks(RESULTS),
-        figures=[f"{RESULTS}/figures/{{language}}/{name}.svg" for name in FIGURE_SOURCES],
+        figures=[
+            f"{RESULTS}/figures/{{language}}/{name}.svg" for name in FIGURE_SOURCES
+        ],
         provenance=f"{RESULTS}/provenance.json",
         code=code("report_html.py"),
     output:
@@ -133,5 +135,8 @@ rule report_default:
 # Registered after `provenance`, which the report reads: provenance does not wait for the report.
 register_targets(
     "report",
-    [f"{RESULTS}/report.html", *(f"{RESULTS}/report.{lang}.html" for lang in LANGUAGES)],
+    [
+        f"{RESULTS}/report.html",
+        *(f"{RESULTS}/report.{lang}.html" for lang in LANGUAGES),
+    ],
 )
