@@ -767,27 +767,20 @@ def _day(text: str) -> dt.date:
     raise ValueError(text)
 
 
-def municipal_quoted_field_over_lines(d: Delivery) -> dict:
-    """A stray '"' opens an INTERVENTIE field that the third row after it closes: a reader that
-    accepts quoted line breaks merges four registrations into one 'spelling'."""
-    extract = d.read_extract(INTERVENTIONS)
-    position = extract.column("INTERVENTIE")
-    row = _plain_row(extract, position, 3)
-    extract.rows[row][position] = '"' + extract.rows[row][position]
-    extract.rows[row + 3][position] = extract.rows[row + 3][position] + '"'
-    d.write_extract(INTERVENTIONS, extract)
-    return {"rows": data_rows([row])}
+def _quoted_over_lines(name: str, column: str, ahead: int) -> Callable[[Delivery], dict]:
+    """A stray '"' opens a field that the row `ahead` rows later closes: a reader that accepts
+    quoted line breaks merges the rows in between into one value (other persons' rows)."""
 
+    def make(d: Delivery) -> dict:
+        extract = d.read_extract(name)
+        position = extract.column(column)
+        row = _plain_row(extract, position, ahead)
+        extract.rows[row][position] = '"' + extract.rows[row][position]
+        extract.rows[row + ahead][position] = extract.rows[row + ahead][position] + '"'
+        d.write_extract(name, extract)
+        return {"rows": data_rows([row])}
 
-def municipal_quoted_date_over_lines(d: Delivery) -> dict:
-    """The same in another file and column: an unclosed quote before a VERWIJSDATUM."""
-    extract = d.read_extract(INTAKES)
-    position = extract.column("VERWIJSDATUM")
-    row = _plain_row(extract, position, 2)
-    extract.rows[row][position] = '"' + extract.rows[row][position]
-    extract.rows[row + 2][position] = extract.rows[row + 2][position] + '"'
-    d.write_extract(INTAKES, extract)
-    return {"rows": data_rows([row])}
+    return make
 
 
 def csv_quoted_field_over_lines(d: Delivery) -> dict:
@@ -1030,10 +1023,10 @@ CASES: list[Case] = [
          message=r"columns DATUM_AANVANG, DATUM_EINDE: the end lies in a month before the start: 2 row\(s\), {rows}"),
     # municipal extracts and CSV copies: a quoted field over a line break merges rows
     Case("municipal_quoted_field_over_lines", "a '\"' opening an INTERVENTIE field that closes three rows later",
-         municipal_quoted_field_over_lines, ERROR, MUNICIPAL_RULE, "interventies",
+         _quoted_over_lines(INTERVENTIONS, "INTERVENTIE", 3), ERROR, MUNICIPAL_RULE, "interventies",
          message=r"interventies\.csv: column INTERVENTIE: a quoted field runs over a line break.*: 1 row\(s\), {rows}"),
     Case("municipal_quoted_date_over_lines", "a '\"' before a VERWIJSDATUM that closes two rows later",
-         municipal_quoted_date_over_lines, ERROR, MUNICIPAL_RULE, "werkintake",
+         _quoted_over_lines(INTAKES, "VERWIJSDATUM", 2), ERROR, MUNICIPAL_RULE, "werkintake",
          message=r"werkintake\.csv: column VERWIJSDATUM: a quoted field runs over a line break.*: 1 row\(s\), {rows}"),
     Case("csv_quoted_field_over_lines", "WANBZVW2015TABV1.csv: a RINPERSOON quoted open over two line breaks",
          csv_quoted_field_over_lines, ERROR, CBS_RULE, "debts_2015",

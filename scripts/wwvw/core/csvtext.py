@@ -45,6 +45,16 @@ def spanning(header: list[str], found: Iterable[Record]) -> dict[str, list[int]]
     return columns
 
 
+def spanning_message(broken: dict[str, list[int]]) -> str:
+    """The problem of `spanning`'s result, column by column, with the data rows (no values)."""
+    from wwvw.core.errors import example_rows
+
+    return "; ".join(
+        f"column {column}: {SPANNING_DETAIL}: {len(rows)} row(s), {example_rows(rows)}"
+        for column, rows in broken.items()
+    )
+
+
 SPANNING_DETAIL = (
     "a quoted field runs over a line break (a '\"' not closed on its line?), which would "
     "merge the rows after it; every row must be one line"

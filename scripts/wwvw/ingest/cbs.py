@@ -627,14 +627,7 @@ def _check_single_line_rows(path: Path, separator: str) -> None:
         handle.seek(0)
         broken = csvtext.spanning(header, csvtext.records(handle, separator))
     if broken:
-        raise InputError(
-            f"{path}: "
-            + "; ".join(
-                f"column {column}: {csvtext.SPANNING_DETAIL}: {len(rows)} row(s), "
-                f"{example_rows(rows)}"
-                for column, rows in broken.items()
-            )
-        )
+        raise InputError(f"{path}: {csvtext.spanning_message(broken)}")
 
 
 def _convert_csv(path: Path, out: Path, columns: list[str], chunk_rows: int) -> int:

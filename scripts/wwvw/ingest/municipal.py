@@ -147,14 +147,7 @@ def _check_fields(text: str, name: str) -> list[str]:
         raise ExtractError(f"{name}: cannot be read as a ';'-separated CSV {error}") from None
     broken = csvtext.spanning(header, found)
     if broken:
-        raise ExtractError(
-            f"{name}: "
-            + "; ".join(
-                f"column {column}: {csvtext.SPANNING_DETAIL}: {len(rows)} row(s), "
-                f"{example_rows(rows)}"
-                for column, rows in broken.items()
-            )
-        )
+        raise ExtractError(f"{name}: {csvtext.spanning_message(broken)}")
     ragged = [r.row for r in found if r.fields and len(r.fields) != len(header)]
     if ragged:
         raise ExtractError(
