@@ -36,8 +36,10 @@ def _package_of(root: Path, path: Path) -> str:
     return ".".join(parts[:-1])
 
 
-def imported_modules(root: Path, path: Path) -> set[str]:
-    """Dotted names of the package modules one file imports (absolute and relative imports)."""
+@cache
+def imported_modules(root: Path, path: Path) -> frozenset[str]:
+    """Dotted names of the package modules one file imports (absolute and relative imports);
+    each file is parsed once per process (every rule's closure shares the modules)."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     found: set[str] = set()
     for node in ast.walk(tree):
@@ -53,7 +55,7 @@ def imported_modules(root: Path, path: Path) -> set[str]:
             found.add(base)
             # `from pkg import name`: name may be a submodule
             found.update(f"{base}.{alias.name}" for alias in node.names)
-    return {name for name in found if name == PACKAGE or name.startswith(PACKAGE + ".")}
+    return frozenset(n for n in found if n == PACKAGE or n.startswith(PACKAGE + "."))
 
 
 def _with_parents(module: str) -> Iterable[str]:
