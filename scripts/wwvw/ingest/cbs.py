@@ -157,13 +157,14 @@ MISSING_YEARS = ("earlier", "strict")
 
 
 def choose_files(
-    names: list[str], wanted: list[Wanted], pins: dict[str, str], missing_years: str = "earlier"
+    names: list[str], wanted: list[Wanted], pins: dict[str, str], missing_years: str = "strict"
 ) -> dict[str, str]:
     """Pick one file name per wanted input: the pinned file, else the highest final version.
 
     `pins` maps stem and year (`GBAPERSOON2018`, any case) to a file name, which may be a VRL file.
     Raises InputError when a required stem and year is missing, when two files claim the chosen
-    version, or when a pin names a file that is not there. With `missing_years` "earlier" a
+    version, or when a pin names a file that is not there. With `missing_years` "earlier" (the
+    workflow's default, config cbs.missing_years; this function's is "strict") a
     register year of which no file at all was delivered (deliveries lag a year) is stood in for
     by the nearest earlier year's file, with a warning; "strict" stops instead. A year with only
     a provisional VRL file still stops: pin the VRL file, or remove it.
