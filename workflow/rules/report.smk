@@ -94,12 +94,7 @@ rule report_html:
         provenance=f"{RESULTS}/provenance.json",
         code=code("report_html.py"),
     output:
-        report(
-            f"{RESULTS}/report.{{language}}.html",
-            caption="../report/report.rst",
-            category="Report",
-            labels={"language": "{language}"},
-        ),
+        f"{RESULTS}/report.{{language}}.html",
     log:
         log_path("report_html", "_{language}"),
     benchmark:
@@ -122,7 +117,9 @@ rule report_default:
     input:
         f"{RESULTS}/report.{config['figures']['language']}.html",
     output:
-        f"{RESULTS}/report.html",
+        report(
+            f"{RESULTS}/report.html", caption="../report/report.rst", category="Report"
+        ),
     log:
         log_path("report_default"),
     benchmark:
