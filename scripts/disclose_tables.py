@@ -12,7 +12,8 @@ if __name__ == "__main__":
     inp, out, params = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
     # model tables need the cohort's model size; the linkage report has none
     has_cohort = "cohort" in inp.keys()  # noqa: SIM118 (Namedlist iterates over values)
-    n_params = model_size_bound(pl.read_parquet(inp.cohort)) if has_cohort else None
+    cohort = pl.read_parquet(inp.cohort) if has_cohort else None
+    n_params = model_size_bound(cohort) if cohort is not None else None
     try:
         checks = release_tables(
             dict(zip(params.names, inp.tables, strict=True)),
@@ -21,6 +22,7 @@ if __name__ == "__main__":
             thresholds_from_config(params.disclosure),
             n_params,
             step=params.disclosure["time_to_work_step"],
+            cohort_clients=cohort.height if cohort is not None else None,
         )
     except DisclosureError as error:
         log.error("%s", error)

@@ -456,3 +456,11 @@ def test_intervention_cells_are_checked_on_persons_not_registrations(tmp_path):
     safe = pl.read_csv(tmp_path / "safe.csv")
     hidden = safe.filter(pl.col("method") == "fuzzy").row(0, named=True)
     assert hidden["persons"] is None and hidden["rows"] is None  # 12 registrations, 3 persons
+
+
+def test_a_models_n_cannot_be_subtracted_from_the_published_cohort_size():
+    models = pl.DataFrame({"model": ["iv", "iv", "iv"], "n": [5988, 5983, 5978]})
+    safe, hidden = release.protect_against_total(models, 5988, 10)
+    # 5 left out: suppressed; exactly 10 left out: releasable; none left out: releasable
+    assert safe["n"].to_list() == [5988, None, 5978] and hidden == 1
+    assert release.protect_against_total(models, None, 10)[0].equals(models)

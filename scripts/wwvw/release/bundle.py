@@ -382,6 +382,20 @@ def protect_partitions(frame: pl.DataFrame, min_persons: int) -> tuple[pl.DataFr
     ), hidden
 
 
+def protect_against_total(
+    frame: pl.DataFrame, total: int | None, min_persons: int
+) -> tuple[pl.DataFrame, int]:
+    """A model's n beside the cohort size published in the flow: their difference counts the
+    clients the sample left out (the clients of caseworkers below the minimum caseload). Where it
+    is 1 to `min_persons - 1`, n is suppressed. Returns the frame and the rows suppressed."""
+    if total is None or "n" not in frame.columns:
+        return frame, 0
+    gap = total - pl.col("n").cast(pl.Int64, strict=False)
+    few = ((gap > 0) & (gap < min_persons)).fill_null(False)
+    hidden = int(frame.select(few.sum()).item())
+    return frame.with_columns(n=pl.when(few).then(None).otherwise(pl.col("n"))), hidden
+
+
 def table1_with_margins(table1: pl.DataFrame) -> pl.DataFrame:
     """Table 1 with a `total` level per characteristic (the study population and its starters),
     so that no suppressed level can be recovered from the published total."""
@@ -488,23 +502,36 @@ CASEWORKER_COLUMNS = {"validity/compliers.csv": ("z_low", "z_high")}
 
 
 def prepare_table(
-    name: str, frame: pl.DataFrame, thresholds: sdc.Thresholds, n_params: int | None, step: int = 3
+    name: str,
+    frame: pl.DataFrame,
+    thresholds: sdc.Thresholds,
+    n_params: int | None,
+    step: int = 3,
+    cohort_clients: int | None = None,
 ) -> tuple[pl.DataFrame, list[Note]]:
     """The table as it will be checked and released, and what preparing it did. `n_params`
-    (`model_size_bound`) is needed for model tables only."""
+    (`model_size_bound`) is needed for model tables only; `cohort_clients` (the cohort's size,
+    published in the flow) lets a model's n be checked against it."""
     dropped = [c for c in CASEWORKER_COLUMNS.get(name, ()) if c in frame.columns]
     if dropped:
         detail = (
             f"{', '.join(dropped)} not released: each is the propensity of a single caseworker "
             f"(fewer than {thresholds.min_caseworkers})"
         )
-        prepared, notes = _prepare(name, frame.drop(dropped), thresholds, n_params, step)
+        prepared, notes = _prepare(
+            name, frame.drop(dropped), thresholds, n_params, step, cohort_clients
+        )
         return prepared, [Note(name, "caseworkers", "suppressed", detail), *notes]
-    return _prepare(name, frame, thresholds, n_params, step)
+    return _prepare(name, frame, thresholds, n_params, step, cohort_clients)
 
 
 def _prepare(
-    name: str, frame: pl.DataFrame, thresholds: sdc.Thresholds, n_params: int | None, step: int
+    name: str,
+    frame: pl.DataFrame,
+    thresholds: sdc.Thresholds,
+    n_params: int | None,
+    step: int,
+    cohort_clients: int | None = None,
 ) -> tuple[pl.DataFrame, list[Note]]:
     t = thresholds
     if name == "tables/table1.csv":
@@ -561,6 +588,13 @@ def _prepare(
                 f"levels is fewer than {t.min_persons} persons: " + ", ".join(hidden)
             )
             notes.append(Note(name, "differences", "suppressed", detail))
+        prepared, hidden = protect_against_total(prepared, cohort_clients, t.min_persons)
+        if hidden:
+            detail = (
+                f"n suppressed in {hidden} row(s) where the cohort (published in the flow) minus "
+                f"n is fewer than {t.min_persons} clients (clients left out of the sample)"
+            )
+            notes.append(Note(name, "cohort_differences", "suppressed", detail))
         return prepared, notes
     return frame, []
 
@@ -579,6 +613,7 @@ def release_tables(
     thresholds: sdc.Thresholds,
     n_params: int | None,
     step: int = 3,
+    cohort_clients: int | None = None,
 ) -> pl.DataFrame:
     """The safe tables: each source (export name -> file) prepared (`prepare_table`), checked and
     suppressed under its rule (`rule_for`), and written to its target path, with the checks in
@@ -588,7 +623,12 @@ def release_tables(
         prepared: dict[str, Path] = {}
         for name, source in sorted(sources.items()):
             frame, table_notes = prepare_table(
-                name, pl.read_csv(source, infer_schema_length=None), thresholds, n_params, step
+                name,
+                pl.read_csv(source, infer_schema_length=None),
+                thresholds,
+                n_params,
+                step,
+                cohort_clients,
             )
             path = Path(tmp) / "prepared" / name
             path.parent.mkdir(parents=True, exist_ok=True)
