@@ -33,7 +33,9 @@ The local code prefix is taken off only where what it would take is not itself a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -190,8 +192,6 @@ def keyword_words(keywords: pl.DataFrame) -> dict[str, set[str]]:
 def strip_asides(spelling: str) -> str:
     """A raw spelling without its parts in parentheses and its frequencies ('p/w', 'per week'),
     which may hold the '/' that `CONJUNCTION` would otherwise read as joining two interventions."""
-    import re
-
     text = re.sub(r"\([^)]*\)?", " ", spelling or "")
     text = re.sub(r"\b[pP]\s*/\s*[a-zA-Z]{1,5}\b", " ", text)
     # '12 uur/week', '3x/wk', 'dagen/maand': a rate, not two interventions
@@ -200,8 +200,6 @@ def strip_asides(spelling: str) -> str:
 
 def core_forms(spelling: str, words: Mapping[str, set[str]], code_prefix_pattern: str) -> list[str]:
     """Candidate core forms of a raw spelling, most specific first (see the module docstring)."""
-    import re
-
     raw = spelling or ""
     text = raw
     # abbreviations: a word of 3+ letters followed by a dot, read as a keyword word it begins
@@ -241,33 +239,42 @@ def _contained(form: str, keywords: Mapping[str, str]) -> tuple[str, str] | None
     return keyword, category
 
 
+@dataclass(frozen=True)
+class KeywordIndex:
+    """The keyword table as the core step reads it, built once per harmonisation."""
+
+    frame: pl.DataFrame  # keyword, category (`keyword_table`)
+    placeable: dict[str, str]  # keyword -> category, OVERIG left out
+    words: dict[str, set[str]]  # `keyword_words`
+
+    @classmethod
+    def of(cls, keywords: pl.DataFrame) -> KeywordIndex:
+        pairs = zip(keywords["keyword"], keywords["category"], strict=True)
+        placeable = {k: c for k, c in pairs if c != OVERIG}
+        return cls(keywords, placeable, keyword_words(keywords))
+
+
 def classify_core(
-    spelling: str,
-    keywords: pl.DataFrame,
-    min_score: float,
-    code_prefix_pattern: str,
+    spelling: str, index: KeywordIndex, min_score: float, code_prefix_pattern: str
 ) -> tuple[str, str, float] | None:
     """(keyword, category, score) of a spelling's core form, or None (step 4 of the docstring)."""
-    import re
-
-    table = dict(zip(keywords["keyword"], keywords["category"], strict=True))
-    words = keyword_words(keywords)
     parts = [p for p in re.split(CONJUNCTION, strip_asides(spelling)) if p.strip()]
     if len(parts) > 1:  # two interventions joined: placed only when both are one category
-        placed = [classify_core(part, keywords, min_score, code_prefix_pattern) for part in parts]
+        placed = [classify_core(part, index, min_score, code_prefix_pattern) for part in parts]
         if len({p[1] for p in placed if p is not None}) > 1:  # a part that places nowhere is
             return None  # a qualifier ('+ LinkedIn'); two categories are two interventions
-    forms = core_forms(spelling, words, code_prefix_pattern)
+    forms = core_forms(spelling, index.words, code_prefix_pattern)
     for form in forms:
-        if form in table and table[form] != OVERIG:
-            return form, table[form], 100.0
+        if form in index.placeable:
+            return form, index.placeable[form], 100.0
+    keywords = index.frame
     for form in forms:
         best, score, ambiguous = _fuzzy([form], keywords)
         category = keywords["category"][int(best[0])]
         if score[0] >= min_score and not ambiguous[0] and category != OVERIG:
             return keywords["keyword"][int(best[0])], category, float(score[0])
     for form in forms:
-        hit = _contained(form, {k: c for k, c in table.items() if c != OVERIG})
+        hit = _contained(form, index.placeable)
         if hit is not None:
             return hit[0], hit[1], round(100.0 * len(hit[0]) / len(form), 1)
     return None
@@ -362,8 +369,9 @@ def with_core_matches(
     if open_rows.height == 0 or keywords.height == 0:
         return table
     found = {}
+    index = KeywordIndex.of(keywords)
     for spelling in open_rows["spelling"].to_list():
-        hit = classify_core(spelling, keywords, min_score, code_prefix_pattern)
+        hit = classify_core(spelling, index, min_score, code_prefix_pattern)
         if hit is not None:
             found[spelling] = hit
     if not found:

@@ -305,6 +305,12 @@ def protect_flow(flow: pl.DataFrame, min_persons: int = 10) -> tuple[pl.DataFram
     return flow.with_columns(pl.Series("n", kept, dtype=pl.Int64)), hidden
 
 
+def few_persons(difference: pl.Expr, min_persons: int) -> pl.Expr:
+    """A difference of two released counts that is itself a count below the minimum (1 to
+    `min_persons - 1`; none at all is no disclosure)."""
+    return (difference > 0) & (difference < min_persons)
+
+
 def protect_differences(
     frame: pl.DataFrame, pairs: Sequence[tuple[str, str]], min_persons: int
 ) -> tuple[pl.DataFrame, list[str]]:
@@ -317,7 +323,7 @@ def protect_differences(
         if whole not in frame.columns or part not in frame.columns:
             continue
         gap = pl.col(whole).cast(pl.Int64, strict=False) - pl.col(part).cast(pl.Int64, strict=False)
-        few = (gap > 0) & (gap < min_persons)
+        few = few_persons(gap, min_persons)
         hidden += [f"{part} of {key}" for key in frame.filter(few)[frame.columns[0]].to_list()]
         frame = frame.with_columns(pl.when(few).then(None).otherwise(pl.col(part)).alias(part))
     return frame, hidden
@@ -371,7 +377,7 @@ def protect_partitions(frame: pl.DataFrame, min_persons: int) -> tuple[pl.DataFr
         smallest=pl.col("_i").sort_by(pl.col("_n")).first(),
         level=pl.col("_level").sort_by(pl.col("_n")).first(),
     )
-    few = groups.filter((pl.col("gap") > 0) & (pl.col("gap") < min_persons))
+    few = groups.filter(few_persons(pl.col("gap"), min_persons))
     if few.height == 0:
         return frame, []
     hide = {i for indices in few["smallest"].to_list() for i in indices}
@@ -391,7 +397,7 @@ def protect_against_total(
     if total is None or "n" not in frame.columns:
         return frame, 0
     gap = total - pl.col("n").cast(pl.Int64, strict=False)
-    few = ((gap > 0) & (gap < min_persons)).fill_null(False)
+    few = few_persons(gap, min_persons).fill_null(False)
     hidden = int(frame.select(few.sum()).item())
     return frame.with_columns(n=pl.when(few).then(None).otherwise(pl.col("n"))), hidden
 
